@@ -1,0 +1,60 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/docker/docker/pkg/stdcopy"
+)
+
+func stdcopyStdCopy(stdout, stderr io.Writer, src io.Reader) (int64, error) {
+	return stdcopy.StdCopy(stdout, stderr, src)
+}
+
+// plainLineWriter splits a stream into lines for a sink, without markers.
+type plainLineWriter struct {
+	sink   LineSink
+	stream Stream
+	buf    []byte
+}
+
+func (w *plainLineWriter) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			break
+		}
+		w.sink(w.stream, strings.TrimSuffix(string(w.buf[:i]), "\r"))
+		w.buf = w.buf[i+1:]
+	}
+	for len(w.buf) >= maxLineBytes {
+		w.sink(w.stream, string(w.buf[:maxLineBytes]))
+		w.buf = w.buf[maxLineBytes:]
+	}
+	return len(p), nil
+}
+
+func (w *plainLineWriter) flush() {
+	if len(w.buf) > 0 {
+		w.sink(w.stream, string(w.buf))
+		w.buf = nil
+	}
+}
+
+// ErrPortInUse marks a start failure caused by a host port that is taken.
+var ErrPortInUse = errors.New("host port already in use")
+
+// portError turns the engine's bind failure into an error that names the
+// fix; other errors pass through.
+func portError(err error) error {
+	msg := err.Error()
+	if strings.Contains(msg, "port is already allocated") || strings.Contains(msg, "address already in use") {
+		return fmt.Errorf("%w: %v\nStop what holds the port (docker ps, ss -ltnp), or publish on another host port, "+
+			"for example --publish 18080:8080", ErrPortInUse, err)
+	}
+	return err
+}
