@@ -105,7 +105,7 @@ type Box struct {
 	// URL is set for an external service ("file://path#pipeline").
 	URL string
 
-	// CloudAuth holds the aws-* (Amazon ECR) and azure-* (Azure ACR) fields by
+	// CloudAuth contains the aws-* (Amazon ECR) and azure-* (Azure ACR) fields by
 	// their yml keys. werk keeps them for reference but does not use them, and
 	// Parse records a warning when they are present.
 	CloudAuth map[string]string
@@ -159,7 +159,7 @@ type Pipeline struct {
 	Name string
 
 	// Box and Services are resolved: the pipeline's own, else the top-level ones.
-	// Box is nil only when neither exists, which Validate reports.
+	// Box is nil only when neither exists, which File.Pipeline reports.
 	Box      *Box
 	Services []Box
 

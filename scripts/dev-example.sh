@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# First command on a fresh machine: start Docker, build the offline box
+# images and werk, then run the dev pipeline of examples/hello-web.
+# Arguments go to `werk dev`, for example --expose-ports to serve the site
+# on http://localhost:8080.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo_root"
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+
+ensure_go
+bash scripts/docker-up.sh
+bash scripts/box-images.sh
+log "building bin/werk"
+go build -o bin/werk .
+exec bin/werk dev examples/hello-web "$@"
