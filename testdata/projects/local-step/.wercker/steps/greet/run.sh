@@ -1,0 +1,3 @@
+echo "hello ${WERCKER_GREET_WHO}${WERCKER_GREET_PUNCTUATION}"
+echo "version=${WERCKER_GREET_VERSION}"
+echo "root=${WERCKER_STEP_ROOT}"
