@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # First command on a fresh machine: start Docker, build the offline box
 # images and werk, then run the dev pipeline of examples/hello-web.
-# Arguments go to `werk dev`, for example --expose-ports to serve the site
-# on http://localhost:8080.
+# It publishes the site on http://localhost:8080; further arguments go to
+# `werk dev`.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,4 +15,4 @@ bash scripts/docker-up.sh
 bash scripts/box-images.sh
 log "building bin/werk"
 go build -o bin/werk .
-exec bin/werk dev examples/hello-web "$@"
+exec bin/werk dev --expose-ports examples/hello-web "$@"
