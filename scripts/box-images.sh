@@ -4,7 +4,8 @@
 #
 #   werk-test/busybox:latest  /bin/busybox from busybox-static, a symlink for
 #                             every applet, /etc/passwd and /etc/group with
-#                             root and nobody, /tmp (mode 1777) and /root
+#                             root and nobody, /tmp (mode 1777), /root and
+#                             ENV PATH
 #   werk-test/bash:latest     the same plus /bin/bash from bash-static
 #
 # Each image carries the label werk.rootfs, a SHA-256 hash of this script and
@@ -74,7 +75,8 @@ write_busybox_rootfs() {
 		[[ "$applet" == */* ]] || continue
 		[[ -e "$root/$applet" ]] || ln -s /bin/busybox "$root/$applet"
 	done < <("$busybox_binary" --list-full)
-	[[ -L "$root/bin/sh" ]] || die "$busybox_binary has no sh applet"
+	[[ -L "$root/bin/sh" ]] ||
+		die "the sh applet is missing from '$busybox_binary --list-full'; reinstall busybox-static"
 
 	cat >"$root/etc/passwd" <<'PASSWD'
 root:x:0:0:root:/root:/bin/sh
@@ -155,6 +157,10 @@ main() {
 	ensure_static_binaries
 	build_images
 	tag_busybox_alias
+
+	# A rebuild leaves the previous build untagged. Prune removes only
+	# untagged images, and the label limits it to builds of this script.
+	docker image prune --force --filter "label=$hash_label" >/dev/null
 }
 
 main "$@"

@@ -2,10 +2,10 @@
 # Make a Docker engine respond to `docker info`.
 #
 # When the engine at DOCKER_HOST (default: the local socket) already
-# responds, this exits 0 at once. Otherwise it installs Debian's docker.io if dockerd is
-# missing, removes the pid and socket files that a killed daemon left behind,
-# starts dockerd detached from this shell and waits for it. Run it as root; it
-# is safe to run again at any time.
+# responds, this exits 0 at once. Otherwise it installs Debian's docker.io if
+# dockerd is missing, removes the pid and socket files that a killed daemon
+# left behind, starts dockerd detached from this shell and waits for it. Run
+# it as root. It is safe to run again at any time, also several times at once.
 #
 # Environment:
 #   WERK_DOCKERD_LOG      daemon log file (default /var/log/werk-dockerd.log)
@@ -19,6 +19,9 @@ source "$script_dir/lib.sh"
 readonly dockerd_log="${WERK_DOCKERD_LOG:-/var/log/werk-dockerd.log}"
 readonly start_timeout_seconds="${WERK_DOCKER_TIMEOUT:-60}"
 readonly dockerd_pid_file=/var/run/docker.pid
+readonly start_lock_file=/var/run/werk-docker-up.lock
+# File descriptor of the open start_lock_file, set in main.
+lock_fd=""
 readonly managed_containerd_pid_file=/var/run/docker/containerd/containerd.pid
 # dockerd 20.10 uses a system containerd instead of starting its own whenever
 # this socket file exists, so a stale one makes it wait for a dead containerd.
@@ -42,10 +45,13 @@ process_is() {
 	[[ "${stat%% *}" != Z ]]
 }
 
-# Print the pid of the oldest live dockerd, or nothing.
+# Print the pid of a live dockerd, or nothing. It reads /proc because a
+# minimal Debian has no pgrep.
 find_running_dockerd() {
-	local pid
-	for pid in $(pgrep -x -d ' ' dockerd || true); do
+	local comm_file pid
+	for comm_file in /proc/[0-9]*/comm; do
+		pid="${comm_file#/proc/}"
+		pid="${pid%/comm}"
 		if process_is "$pid" dockerd; then
 			printf '%s\n' "$pid"
 			return 0
@@ -54,9 +60,10 @@ find_running_dockerd() {
 }
 
 # Succeed when some process in this network namespace listens on the Unix
-# socket PATH.
+# socket PATH. In /proc/net/unix, flags 00010000 mark a listening socket and
+# the eighth field is the path. A minimal Debian has no ss to ask instead.
 socket_listening() {
-	ss -xlnH 2>/dev/null | awk '{print $5}' | grep -qxF "$1"
+	awk -v path="$1" '$4 == "00010000" && $8 == path { found = 1 } END { exit !found }' /proc/net/unix
 }
 
 # Reject a DOCKER_HOST that this script cannot serve by starting a local
@@ -82,7 +89,9 @@ install_docker() {
 }
 
 # Mount the cgroup hierarchies when nothing has, as on machines without an
-# init system; runc cannot create containers without them.
+# init system, because runc cannot create containers without them.
+# NOTE: every machine this was tried on had cgroups mounted at boot, so the
+# cgroupfs-mount branch has not run yet.
 ensure_cgroups() {
 	if grep -qE '^[^ ]+ /sys/fs/cgroup[^ ]* cgroup2? ' /proc/mounts; then
 		return 0
@@ -154,7 +163,7 @@ print_log_since() {
 }
 
 # Wait for a daemon that is running but not responding yet, such as one that
-# another run of this script started a moment ago.
+# an init system or a user started a moment ago.
 wait_for_running_daemon() {
 	local pid="$1" deadline=$((SECONDS + start_timeout_seconds))
 	log "dockerd (pid $pid) is running but not responding yet; waiting up to ${start_timeout_seconds}s"
@@ -177,8 +186,10 @@ start_dockerd() {
 	printf '=== %s: %s starting dockerd %s\n' "$(date -Is)" "${0##*/}" "${dockerd_flags[*]}" >>"$dockerd_log"
 
 	# setsid and nohup detach the daemon from this shell's session, so that it
-	# outlives the script and the terminal that ran it.
-	PATH="$dockerd_path" setsid nohup dockerd "${dockerd_flags[@]}" >>"$dockerd_log" 2>&1 </dev/null &
+	# outlives the script and the terminal that ran it. The daemon must not
+	# inherit the lock descriptor, or it would hold the lock until it exits.
+	PATH="$dockerd_path" setsid nohup dockerd "${dockerd_flags[@]}" \
+		>>"$dockerd_log" 2>&1 </dev/null {lock_fd}>&- &
 	pid=$!
 	log "started dockerd (pid $pid), log in $dockerd_log; waiting up to ${start_timeout_seconds}s"
 
@@ -205,6 +216,15 @@ main() {
 	fi
 	check_docker_host
 	require_root "starting dockerd"
+
+	# Serialize concurrent runs, so that only one of them starts dockerd and
+	# the others find it running once they get the lock.
+	exec {lock_fd}>"$start_lock_file"
+	flock -w "$((start_timeout_seconds + 30))" "$lock_fd" ||
+		die "timed out waiting for another run of this script to release $start_lock_file"
+	if docker_responds; then
+		exit 0
+	fi
 
 	install_docker
 	ensure_cgroups

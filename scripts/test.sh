@@ -5,8 +5,9 @@
 #
 # Usage: scripts/test.sh [go test flags] [packages]
 #   Arguments that start with ./ or ../, or that are ".", are package
-#   patterns (default ./...) for go vet and go test; all other arguments are
-#   passed to go test, for example: scripts/test.sh -run TestRegistry ./internal/...
+#   patterns for gofmt, go vet and go test (default ./...). All other
+#   arguments go to go test only. Example:
+#     scripts/test.sh -run TestRegistry ./internal/...
 #
 # Run it as root on a machine where the packages or Docker may be missing;
 # when everything is present it installs nothing.
