@@ -22,3 +22,12 @@ var InitScript string
 //
 //go:embed scripts/killtree.sh
 var KillTreeScript string
+
+// ProcGroupScript runs a command as the leader of its own session in a box
+// ("wait") and stops that whole session with a signal, a grace period and
+// SIGKILL ("stop", or "serve" for a long-lived shell that takes stop
+// requests), reading /proc instead of running ps. The script's header lists
+// the arguments of each mode.
+//
+//go:embed scripts/procgroup.sh
+var ProcGroupScript string

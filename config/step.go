@@ -85,6 +85,10 @@ func (p *parser) newStep(at *yaml.Node, text string, options []entry) *Step {
 // checkpoint go to their own fields, and every other value keeps its scalar
 // text.
 func (p *parser) setOption(s *Step, o entry) bool {
+	if list, ok := listOption(s, o); ok {
+		s.Options = append(s.Options, Option{Key: o.key, Value: list, Pos: p.posOf(o.keyNode)})
+		return true
+	}
 	if !isScalar(o.value) {
 		p.errorf(o.value, "write multi-line text as a block scalar, as in `code: |`",
 			"option %q of step %q must be a string, not %s", o.key, s.ID, kindName(o.value))
@@ -161,4 +165,26 @@ func parseStepURL(text, quoted string) (url, msg, hint string) {
 		}
 	}
 	return "", fmt.Sprintf("step URL %q must start with file://, http:// or https://", url), hint
+}
+
+// listOptions are the options that also take a YAML list of strings, keyed by
+// step id. The list arrives as one value with an item per line.
+var listOptions = map[string]map[string]bool{
+	"internal/watch": {"ignore": true},
+}
+
+// listOption returns the value of a list-valued option that listOptions
+// allows, joined with newlines.
+func listOption(s *Step, o entry) (string, bool) {
+	if !listOptions[s.ID][o.key] || o.value.Kind != yaml.SequenceNode {
+		return "", false
+	}
+	items := make([]string, 0, len(o.value.Content))
+	for _, item := range o.value.Content {
+		if !isScalar(item) {
+			return "", false
+		}
+		items = append(items, scalarText(item))
+	}
+	return strings.Join(items, "\n"), true
 }

@@ -45,7 +45,8 @@ func ownerLabels(runID, role, project string) map[string]string {
 }
 
 // processStartTime returns field 22 of /proc/PID/stat (start time in clock
-// ticks since boot), or "" when it cannot be read.
+// ticks since boot), or "" when it cannot be read or the process is a zombie:
+// a killed werk whose parent has not reaped it yet is dead too.
 func processStartTime(pid int) string {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
@@ -60,7 +61,7 @@ func processStartTime(pid int) string {
 	}
 	fields := strings.Fields(s[i+1:])
 	const startTimeIndex = 22 - 3 // fields[0] is field 3 (state)
-	if len(fields) <= startTimeIndex {
+	if len(fields) <= startTimeIndex || fields[0] == "Z" || fields[0] == "X" {
 		return ""
 	}
 	return fields[startTimeIndex]

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -48,13 +49,18 @@ func (w *plainLineWriter) flush() {
 // ErrPortInUse marks a start failure caused by a host port that is taken.
 var ErrPortInUse = errors.New("host port already in use")
 
-// portError turns the engine's bind failure into an error that names the
-// fix; other errors pass through.
-func portError(err error) error {
+// portError turns the engine's bind failure into an error that names what
+// holds the port (a container through d, else a local process) and the fix;
+// other errors pass through.
+func portError(ctx context.Context, d *Docker, err error) error {
 	msg := err.Error()
 	if strings.Contains(msg, "port is already allocated") || strings.Contains(msg, "address already in use") {
-		return fmt.Errorf("%w: %v\nStop what holds the port (docker ps, ss -ltnp), or publish on another host port, "+
-			"for example --publish 18080:8080", ErrPortInUse, err)
+		holder := describePortHolder(ctx, d, takenPort(msg))
+		if holder == "" {
+			holder = "what holds it was not found (docker ps, ss -ltnp)"
+		}
+		return fmt.Errorf("%w: %v\n%s. Stop it, or publish on another host port, "+
+			"for example --publish 18080:8080", ErrPortInUse, err, holder)
 	}
 	return err
 }

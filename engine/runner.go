@@ -43,11 +43,19 @@ type Options struct {
 	NoRemove      bool
 	// DirectMount bind-mounts the project instead of copying it (dev).
 	DirectMount bool
+	// NoPush makes push steps tag images without pushing them.
+	NoPush bool
 
 	// HostEnv is the host environment (see HostEnv).
 	HostEnv  map[string]string
 	Timeouts Timeouts
 	RunID    string
+
+	// Debug selects the pauses of step-by-step debugging.
+	Debug DebugOptions
+	// Terminals opens terminals for internal/shell and debug shells; nil
+	// when werk has no terminal.
+	Terminals TerminalHost
 }
 
 // Runner runs one pipeline. Create it with NewRunner, call Run once, and call
@@ -76,6 +84,8 @@ type Runner struct {
 	cancelStep  context.CancelCauseFunc
 	currentStep Step
 	killed      chan struct{}
+
+	debug debugState
 }
 
 // NewRunner prepares a run of steps and after-steps.
@@ -111,7 +121,13 @@ func NewRunner(d *Docker, bus *Bus, opts Options, steps, after []Step) *Runner {
 		ProjectDir: opts.ProjectDir,
 		WorkingDir: opts.WorkingDir,
 		Local:      opts.Pull == PullNever,
+		NoPush:     opts.NoPush,
 		Docker:     d,
+		Terminals:  opts.Terminals,
+	}
+	r.debug.stepping.Store(opts.Debug.Step)
+	if opts.File != nil {
+		r.info.ConfigPath = opts.File.Path
 	}
 	return r
 }
@@ -225,11 +241,19 @@ func (r *Runner) run(ctx context.Context) RunFinished {
 
 // setup prepares images, network, services and the box.
 func (r *Runner) setup(ctx context.Context) error {
-	if removed, err := r.docker.SweepDeadRuns(ctx); err != nil {
-		slog.Warn("sweeping dead runs", "err", err)
-	} else if len(removed) > 0 {
-		r.notice(NoticeInfo, "removed what earlier, killed werk runs left: "+strings.Join(removed, ", "))
-	}
+	// The sweep of dead runs touches nothing this run needs, so it runs
+	// while the run sets up.
+	swept := make(chan struct{})
+	defer func() { <-swept }()
+	go func() {
+		defer close(swept)
+		if removed, err := r.docker.SweepDeadRuns(ctx); err != nil {
+			slog.Warn("sweeping dead runs", "err", err)
+		} else if len(removed) > 0 {
+			r.notice(NoticeInfo, "removed what earlier, killed werk runs left: "+strings.Join(removed, ", "))
+		}
+	}()
+
 	env, err := r.pipelineEnv()
 	if err != nil {
 		return err
@@ -244,8 +268,13 @@ func (r *Runner) setup(ctx context.Context) error {
 	if err := os.MkdirAll(r.cacheDir, 0o755); err != nil {
 		return fmt.Errorf("creating the cache directory: %w", err)
 	}
-	if err := r.createNetwork(ctx); err != nil {
-		return err
+	// A network of its own costs a create and a remove on every run; the box
+	// needs one only to reach services by alias, or to hand it to the
+	// pipeline's own containers (docker: true).
+	if len(r.opts.Pipeline.Services) > 0 || r.opts.Pipeline.Docker {
+		if err := r.createNetwork(ctx); err != nil {
+			return err
+		}
 	}
 	volume, err := r.createWerkVolume(ctx)
 	if err != nil {
@@ -258,20 +287,20 @@ func (r *Runner) setup(ctx context.Context) error {
 	if err := r.createBox(ctx, links, volume); err != nil {
 		return err
 	}
+	if err := r.createOutputDir(ctx); err != nil {
+		return err
+	}
 	if !r.opts.DirectMount {
 		if err := r.copySource(ctx); err != nil {
 			return err
 		}
 	}
 	if err := r.docker.API.ContainerStart(ctx, r.box.ID, containerStartOptions()); err != nil {
-		return portError(fmt.Errorf("starting the box container: %w", err))
+		return portError(ctx, r.docker, fmt.Errorf("starting the box container: %w", err))
 	}
 	r.mu.Lock()
 	r.box.setSessionEnv(r.env.List())
 	r.mu.Unlock()
-	if err := r.prepareGuest(ctx); err != nil {
-		return err
-	}
 	r.announcePorts(ctx)
 	return nil
 }
@@ -300,7 +329,7 @@ func (r *Runner) runPhase(ctx context.Context, phase Phase, steps []Step, env []
 			r.skipAll(phase, steps, i)
 			return nil, "", nil
 		}
-		status, code, msg, err := r.runStep(ctx, ref, step)
+		status, code, msg, err := r.runStepDebug(ctx, ref, step)
 		if status == StepFailed {
 			r.skipAll(phase, steps, i+1)
 			return &ref, msg, withCode(err, code)

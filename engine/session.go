@@ -95,6 +95,9 @@ type session struct {
 	ended    chan struct{}
 	stdout   *lineWriter
 	stderr   *lineWriter
+
+	// partial wakes flushPartialLines when output ends without a newline.
+	partial chan struct{}
 }
 
 func newToken() string {
@@ -127,6 +130,7 @@ func startSession(ctx context.Context, d *Docker, containerID string, shell []st
 		conn:        conn,
 		markers:     make(chan marker, 8),
 		activity:    make(chan struct{}, 1),
+		partial:     make(chan struct{}, 1),
 		ended:       make(chan struct{}),
 	}
 	s.token.Store("")
@@ -190,16 +194,25 @@ func (s *session) read() {
 	close(s.ended)
 }
 
+// flushPartialLines shows an unterminated line once no output followed it
+// for partialLineDelay. Its timer runs only while such a line waits, so an
+// idle step shell costs no CPU.
 func (s *session) flushPartialLines() {
-	ticker := time.NewTicker(partialLineDelay)
-	defer ticker.Stop()
+	timer := time.NewTimer(partialLineDelay)
+	timer.Stop()
 	for {
 		select {
 		case <-s.ended:
+			timer.Stop()
 			return
-		case <-ticker.C:
+		case <-s.partial:
+			timer.Reset(partialLineDelay)
+		case <-timer.C:
 			s.stdout.flushIfIdle()
 			s.stderr.flushIfIdle()
+			if s.stdout.hasPartial() || s.stderr.hasPartial() {
+				timer.Reset(partialLineDelay)
+			}
 		}
 	}
 }
@@ -367,8 +380,20 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 	}
 	if len(w.buf) == 0 {
 		w.buf = nil
+	} else {
+		select {
+		case w.s.partial <- struct{}{}:
+		default:
+		}
 	}
 	return len(p), nil
+}
+
+// hasPartial reports whether an unterminated line waits in the buffer.
+func (w *lineWriter) hasPartial() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.buf) > 0
 }
 
 func (w *lineWriter) line(text string) {

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -153,7 +155,7 @@ func (r *Runner) startService(ctx context.Context, svc *config.Box, links []stri
 	}
 	r.res.containers = append(r.res.containers, name)
 	if err := r.docker.API.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
-		return nil, r.serviceFailed(alias, img, portError(fmt.Errorf("starting service %q: %w", alias, err)))
+		return nil, r.serviceFailed(alias, img, portError(ctx, r.docker, fmt.Errorf("starting service %q: %w", alias, err)))
 	}
 	go r.followServiceLogs(created.ID, alias)
 
@@ -182,7 +184,7 @@ func (r *Runner) serviceFailed(alias, img string, err error) error {
 }
 
 // waitForService waits until each exposed TCP port of the service accepts a
-// connection, or the container exits. A port that never answers only warns:
+// connection, or the container exits. A port that never accepts only warns:
 // some services expose ports they open late or never.
 func (r *Runner) waitForService(ctx context.Context, id, alias, ip string, ports map[nat.Port]struct{}) error {
 	if ip == "" || len(ports) == 0 {
@@ -343,7 +345,10 @@ func (r *Runner) createBox(ctx context.Context, links []string, werkVolume strin
 		ExposedPorts: exposed,
 		Labels:       ownerLabels(r.info.ID, "box", r.opts.ProjectDir),
 	}
-	netCfg := &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{r.networkName: {}}}
+	var netCfg *network.NetworkingConfig
+	if r.networkName != "" {
+		netCfg = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{r.networkName: {}}}
+	}
 	created, err := r.docker.API.ContainerCreate(ctx, cfg, hostCfg, netCfg, nil, r.boxName)
 	if err != nil {
 		return fmt.Errorf("creating the box container from %q: %w", img, err)
@@ -385,16 +390,20 @@ func (r *Runner) copySource(ctx context.Context) error {
 	return nil
 }
 
-// prepareGuest creates the output directory and the source-dir.
-func (r *Runner) prepareGuest(ctx context.Context) error {
-	script := fmt.Sprintf("mkdir -p /pipeline/output %s && chmod a+rx %s",
-		shellQuote(r.sourceDir), shellQuote(r.basePath))
-	res, err := r.docker.ExecOutput(ctx, r.box.ID, []string{"/bin/sh", "-c", script}, nil, nil)
-	if err != nil {
-		return fmt.Errorf("preparing the box: %w", err)
+// createOutputDir creates /pipeline/output in the created box through the
+// archive API, which needs no exec and no tools in the box.
+func (r *Runner) createOutputDir(ctx context.Context) error {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	hdr := &tar.Header{Typeflag: tar.TypeDir, Name: "pipeline/output/", Mode: 0o755, ModTime: time.Now()}
+	if err := tw.WriteHeader(hdr); err != nil {
+		return err
 	}
-	if res.ExitCode != 0 {
-		return fmt.Errorf("preparing the box (%s) failed with status %d: %s", script, res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	if err := r.docker.API.CopyToContainer(ctx, r.box.ID, "/", &buf, container.CopyToContainerOptions{}); err != nil {
+		return fmt.Errorf("creating /pipeline/output in the box: %w", err)
 	}
 	return nil
 }

@@ -46,12 +46,12 @@ func (e *StepError) Error() string {
 	return fmt.Sprintf("step failed with exit status %d", e.Code)
 }
 
-// StepContext is what a running step can use.
+// StepContext is the run state and services a running step gets.
 type StepContext struct {
 	Ref    StepRef
 	SafeID string
 	Box    *Box
-	// Env is the pipeline environment as the host sees it. Steps that need
+	// Env is the pipeline environment on the host side. Steps that need
 	// what earlier steps exported call Box.CaptureEnv.
 	Env      *Env
 	Bus      *Bus
@@ -85,4 +85,11 @@ type RunInfo struct {
 	Local     bool
 	NetworkID string
 	Docker    *Docker
+	// NoPush means push steps only tag (--push=false).
+	NoPush bool
+	// ConfigPath is the wercker.yml the run was loaded from, "" when unknown.
+	ConfigPath string
+	// Terminals opens terminals for interactive programs (internal/shell);
+	// nil when werk has no terminal.
+	Terminals TerminalHost
 }

@@ -14,7 +14,7 @@ import (
 	"werk/engine"
 )
 
-// LocalStepsDir is where a project keeps its own steps, one directory per
+// LocalStepsDir is the directory of a project's own steps, one subdirectory per
 // step, relative to the project directory.
 const LocalStepsDir = ".wercker/steps"
 

@@ -11,7 +11,7 @@ import (
 	"werk/engine"
 )
 
-// Project tells the builders where to find local steps.
+// Project is the location of the project and its local steps.
 type Project struct {
 	// Dir is the project directory on the host.
 	Dir string
