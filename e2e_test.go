@@ -183,6 +183,12 @@ func TestPipelines(t *testing.T) {
 			want: []string{"wercker.yml is empty"}},
 		{name: "unknown pipeline", project: "two-steps", args: []string{"build", "--pipeline", "nope"}, wantCode: 1,
 			want: []string{`"nope"`, "build"}},
+		{name: "local step without run.sh", project: "empty-step", args: []string{"build"}, wantCode: 1,
+			want: []string{"has no run.sh"}},
+		{name: "unknown deploy target", project: "deploy-target", args: []string{"deploy", "--deploy-target", "prod"}, wantCode: 1,
+			want: []string{`no deploy target "prod"`, "production"}, notWant: []string{"default deploy steps"}},
+		{name: "invalid docker host", project: "two-steps", args: []string{"build", "--docker-host", "htp://nowhere"}, wantCode: 2,
+			want: []string{"invalid --docker-host", "unix://"}},
 		{name: "special characters and secrets", project: "special", args: []string{"build"},
 			env: []string{
 				"X_SPECIAL=it's \"quoted\" $HOME `tick` back\\slash\nsecond line",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 )
@@ -70,7 +71,9 @@ func newRootCommand() *cobra.Command {
 		newPipelineCommand("dev", "Run the dev pipeline (or --pipeline) with the project mounted, for live reloading"),
 		newPipelineCommand("deploy", "Run the deploy pipeline (or --pipeline) with a copy of the project"),
 		newCheckConfigCommand(),
+		newShellCommand(),
 		newVersionCommand(),
+		newTerminalGuardCommand(),
 	)
 	return root
 }
@@ -84,7 +87,38 @@ func newVersionCommand() *cobra.Command {
 		Short: "Print werk's version",
 		Args:  cobra.NoArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintln(cmd.OutOrStdout(), "werk", version)
+			fmt.Fprintln(cmd.OutOrStdout(), "werk", versionString())
 		},
 	}
+}
+
+// versionString returns the release version, or for a development build the
+// commit it was built from, as Go records it.
+func versionString() string {
+	if version != "dev" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "development build"
+	}
+	revision, modified := "", false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			revision = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if revision == "" {
+		return "development build"
+	}
+	if len(revision) > 12 {
+		revision = revision[:12]
+	}
+	if modified {
+		revision += " with local changes"
+	}
+	return "development build " + revision
 }

@@ -23,6 +23,10 @@ var builtinSteps = []string{
 // checkBuiltin validates the options of internal/* steps that Parse can check
 // without running anything. at is the position of the step id.
 func (p *parser) checkBuiltin(s *Step, at *yaml.Node) {
+	if s.Kind() == StepScript {
+		p.checkScript(s, at)
+		return
+	}
 	if s.Owner != "internal" {
 		return
 	}
@@ -68,5 +72,23 @@ func (p *parser) checkBoolOption(s *Step, key string) {
 			Msg:  fmt.Sprintf("option %q of step %q must be true or false, not %q", key, s.ID, value),
 			Hint: "write true or false",
 		})
+	}
+}
+
+// checkScript warns about a script step without code and about options a
+// script step does not read, which are usually misspelt keys.
+func (p *parser) checkScript(s *Step, at *yaml.Node) {
+	if _, ok := s.Option("code"); !ok {
+		p.warnf(at, "add `code: |` with the commands to run", "script step %q has no code and does nothing", s.DisplayName)
+	}
+	for _, o := range s.Options {
+		if o.Key == "code" {
+			continue
+		}
+		hint := "script steps read only code, name and cwd; other options only become WERCKER_SCRIPT_* variables"
+		if guess := suggestKey(o.Key, []string{"code", "name", "cwd"}); guess != "" {
+			hint = fmt.Sprintf("did you mean %q?", guess)
+		}
+		p.warnings = append(p.warnings, &Error{Pos: o.Pos, Msg: fmt.Sprintf("script step %q has the option %q, which it does not use", s.DisplayName, o.Key), Hint: hint})
 	}
 }

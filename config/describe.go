@@ -11,9 +11,9 @@ import (
 // Describe writes a plain-text summary of f for `werk check-config`: the
 // settings, then each pipeline in file order with its box, services, steps,
 // after-steps and deploy targets, then the workflows. Values of options, env
-// variables and box fields whose key contains PASSWORD, TOKEN, SECRET or KEY
-// (in any case) are printed as ***. Warnings are left out, because callers
-// print f.Warnings themselves. Write errors of w are ignored.
+// variables and box fields whose key contains PASSWORD, TOKEN or SECRET, or
+// ends in _KEY or -KEY (in any case), are printed as ***. Warnings are left
+// out, because callers print f.Warnings themselves. Write errors of w are ignored.
 func Describe(w io.Writer, f *File) {
 	var b strings.Builder
 	d := describer{&b}
@@ -168,7 +168,11 @@ func (d describer) value(indent int, key, value string) {
 // Describe.
 func isSecretKey(key string) bool {
 	upper := strings.ToUpper(key)
-	for _, word := range []string{"PASSWORD", "TOKEN", "SECRET", "KEY"} {
+	upper = strings.ReplaceAll(upper, "-", "_")
+	if upper == "KEY" || strings.HasSuffix(upper, "_KEY") {
+		return true
+	}
+	for _, word := range []string{"PASSWORD", "TOKEN", "SECRET"} {
 		if strings.Contains(upper, word) {
 			return true
 		}

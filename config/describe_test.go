@@ -115,7 +115,7 @@ func TestDescribePipelineWithoutBox(t *testing.T) {
 func TestIsSecretKey(t *testing.T) {
 	for key, want := range map[string]bool{
 		"password": true, "DOCKER_PASSWORD": true, "token": true, "client-secret": true,
-		"key-id": true, "keyname": true, "code": false, "name": false, "repository": false,
+		"key-id": false, "keyname": false, "ssh-key": true, "API_KEY": true, "code": false, "name": false, "repository": false,
 	} {
 		if got := isSecretKey(key); got != want {
 			t.Errorf("isSecretKey(%q) = %v, want %v", key, got, want)

@@ -45,6 +45,7 @@ func (p *parser) parsePipeline(e entry, f *File) *Pipeline {
 	if len(services) == 0 {
 		pl.Services = f.Services
 	}
+	p.checkServiceAliases(pl)
 	if len(pl.Steps) == 0 && len(pl.TargetNames) == 0 {
 		p.warnf(e.keyNode, "add `steps:` with a list of steps", "pipeline %q has no steps", pl.Name)
 	}
@@ -158,5 +159,24 @@ func ParseBool(text string) (value, ok bool) {
 		return false, true
 	default:
 		return false, false
+	}
+}
+
+// checkServiceAliases reports two services of a pipeline with the same
+// network alias: steps could not tell them apart, and their containers
+// would have the same name.
+func (p *parser) checkServiceAliases(pl *Pipeline) {
+	seen := map[string]bool{}
+	for i := range pl.Services {
+		svc := &pl.Services[i]
+		alias := svc.Alias()
+		if seen[alias] {
+			p.errs = append(p.errs, &Error{
+				Pos:  svc.Pos,
+				Msg:  fmt.Sprintf("pipeline %q has two services with the alias %q", pl.Name, alias),
+				Hint: "give each service its own `name:`",
+			})
+		}
+		seen[alias] = true
 	}
 }

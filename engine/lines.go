@@ -59,8 +59,8 @@ func portError(ctx context.Context, d *Docker, err error) error {
 		if holder == "" {
 			holder = "what holds it was not found (docker ps, ss -ltnp)"
 		}
-		return fmt.Errorf("%w: %v\n%s. Stop it, or publish on another host port, "+
-			"for example --publish 18080:8080", ErrPortInUse, err, holder)
+		return fmt.Errorf("%w: %v\n%s. Stop it, or publish the container port on a free host port "+
+			"(--publish HOSTPORT:PORT, or a ports entry of the box)", ErrPortInUse, err, holder)
 	}
 	return err
 }

@@ -36,12 +36,12 @@ func ProbePorts(ctx context.Context, bus *Bus, d *Docker, containerID string) er
 	for _, port := range ports {
 		name := string(port)
 		for _, b := range inspect.NetworkSettings.Ports[port] {
-			host := b.HostIP
-			if host == "" || host == "0.0.0.0" || host == "::" {
-				host = "localhost"
-			}
-			if strings.Contains(host, ":") {
+			if strings.Contains(b.HostIP, ":") {
 				continue // the IPv6 twin of an IPv4 binding
+			}
+			host := b.HostIP
+			if host == "" || host == "0.0.0.0" {
+				host = "localhost"
 			}
 			ps := PortState{
 				ContainerPort: name,

@@ -25,9 +25,13 @@ type Redactor struct {
 func NewRedactor() *Redactor { return &Redactor{} }
 
 // IsSecretName reports whether a variable or option named name holds a secret:
-// its upper-cased name contains PASSWORD, TOKEN or SECRET.
+// its upper-cased name contains PASSWORD, TOKEN or SECRET, or ends in _KEY or
+// -KEY (API_KEY, ssh-key), or is KEY.
 func IsSecretName(name string) bool {
 	upper := strings.ToUpper(name)
+	if norm := strings.ReplaceAll(upper, "-", "_"); norm == "KEY" || strings.HasSuffix(norm, "_KEY") {
+		return true
+	}
 	return strings.Contains(upper, "PASSWORD") || strings.Contains(upper, "TOKEN") ||
 		strings.Contains(upper, "SECRET")
 }

@@ -260,6 +260,7 @@ func (r *Runner) setup(ctx context.Context) error {
 	}
 	r.env = env
 	r.bus.Redactor().Add(env.Secrets()...)
+	r.bus.Redactor().Add(r.secretOptions()...)
 
 	box := r.opts.Pipeline.Box
 	if err := r.ensureImage(ctx, env.Expand(box.Image()), box); err != nil {
@@ -296,7 +297,12 @@ func (r *Runner) setup(ctx context.Context) error {
 		}
 	}
 	if err := r.docker.API.ContainerStart(ctx, r.box.ID, containerStartOptions()); err != nil {
-		return portError(ctx, r.docker, fmt.Errorf("starting the box container: %w", err))
+		err = portError(ctx, r.docker, fmt.Errorf("starting the box container: %w", err))
+		if r.opts.Pipeline.Docker && strings.Contains(err.Error(), "not permitted") {
+			err = fmt.Errorf("%w\n%s: the pipeline sets docker: true, which runs the box privileged, and this engine "+
+				"does not allow privileged containers; remove docker: true or use an engine that allows them", err, r.opts.Pipeline.Pos)
+		}
+		return err
 	}
 	r.mu.Lock()
 	r.box.setSessionEnv(r.env.List())
@@ -577,4 +583,26 @@ func gitInfo(dir string) gitDetails {
 	}
 	d.tag = run("tag", "--points-at", "HEAD")
 	return d
+}
+
+// secretOptions returns the expanded values of step options whose names mark
+// a secret (password, token, secret), so that a value given through a
+// variable of an ordinary name is masked too.
+func (r *Runner) secretOptions() []string {
+	var out []string
+	p := r.opts.Pipeline
+	lists := [][]config.Step{p.Steps, p.AfterSteps}
+	for _, name := range p.TargetNames {
+		lists = append(lists, p.Targets[name])
+	}
+	for _, list := range lists {
+		for _, step := range list {
+			for _, o := range step.Options {
+				if IsSecretName(o.Key) {
+					out = append(out, r.env.Expand(o.Value))
+				}
+			}
+		}
+	}
+	return out
 }

@@ -385,7 +385,7 @@ func (r *Runner) copySource(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("copying %s into the box: %w", r.opts.ProjectDir, err)
 	}
-	r.publish(SetupProgress{Phase: "copy source", Detail: fmt.Sprintf("%d files, %s", files, humanBytes(size)),
+	r.publish(SetupProgress{Phase: "copy source", Detail: fmt.Sprintf("%s, %s", plural(files, "file"), humanBytes(size)),
 		Done: true, Duration: time.Since(start), Time: time.Now()})
 	return nil
 }
@@ -422,3 +422,11 @@ func humanBytes(n int64) string {
 
 // guestJoin joins a guest path.
 func guestJoin(elem ...string) string { return path.Clean(path.Join(elem...)) }
+
+// plural returns "1 file" or "N files".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}

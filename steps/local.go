@@ -46,6 +46,10 @@ func newLocal(s config.Step, p Project) (engine.Step, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !fileExists(filepath.Join(dir, "run.sh")) && !fileExists(filepath.Join(dir, "init.sh")) {
+		return nil, fmt.Errorf("%s: step %q: %s has no run.sh, so the step would do nothing; "+
+			"put the step's commands in %s", s.Pos, s.ID, dir, filepath.Join(dir, "run.sh"))
+	}
 	props, err := readManifest(dir)
 	if err != nil {
 		return nil, fmt.Errorf("%s: step %q: %w", s.Pos, s.ID, err)
@@ -111,6 +115,11 @@ func urlStepDir(s config.Step, p Project) (string, error) {
 		return "", fmt.Errorf("%s: step %q: directory %s of %q not found", s.Pos, s.ID, dir, s.URL)
 	}
 	return dir, nil
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
 }
 
 func isDir(p string) bool {
