@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -42,6 +43,10 @@ type pipelineFlags struct {
 	commandTimeout    time.Duration
 	noTUI             bool
 	directMount       bool
+	push              bool
+	tuiLogLines       int
+	tuiLogMiB         int
+	debug             debugFlags
 }
 
 func newPipelineCommand(name, short string) *cobra.Command {
@@ -75,6 +80,10 @@ func newPipelineCommand(name, short string) *cobra.Command {
 	fl.DurationVar(&f.commandTimeout, "command-timeout", engine.DefaultCommandTimeout, "stop a step that runs longer than this (overrides wercker.yml)")
 	fl.BoolVar(&f.noTUI, "no-tui", false, "print plain log lines even on a terminal")
 	fl.BoolVar(&f.directMount, "direct-mount", name == "dev", "mount the project into the box instead of copying it")
+	fl.BoolVar(&f.push, "push", true, "push images in internal/docker-push and internal/docker-scratch-push; false only tags them locally")
+	fl.IntVar(&f.tuiLogLines, "tui-log-lines", tui.DefaultStepLines, "lines of output per step or service the terminal UI keeps for scrolling (the run log keeps all)")
+	fl.IntVar(&f.tuiLogMiB, "tui-log-mib", tui.DefaultStepBytes>>20, "MiB of output per step or service the terminal UI keeps for scrolling (the run log keeps all)")
+	f.debug.register(fl)
 	return cmd
 }
 
@@ -119,8 +128,20 @@ func runPipeline(cmd *cobra.Command, command, dir string, f *pipelineFlags) erro
 	}
 	if f.deployTarget != "" {
 		if _, ok := pipeline.Targets[f.deployTarget]; !ok {
-			fmt.Fprintf(cmd.ErrOrStderr(), "werk: pipeline %q has no deploy target %q; running its steps\n", pipeline.Name, f.deployTarget)
+			// A typo must not deploy the default steps; a pipeline without
+			// targets runs its steps, as wercker did.
+			if len(pipeline.TargetNames) > 0 {
+				return &exitError{code: exitFailed, err: fmt.Errorf("pipeline %q has no deploy target %q; its targets are %s",
+					pipeline.Name, f.deployTarget, strings.Join(pipeline.TargetNames, ", "))}
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "werk: pipeline %q has no deploy targets; running its steps for target %q\n", pipeline.Name, f.deployTarget)
 		}
+	}
+	for _, w := range file.Warnings {
+		fmt.Fprintf(cmd.ErrOrStderr(), "werk: warning: %v\n", w)
+	}
+	if err := validateDockerHost(f.dockerHost); err != nil {
+		return &exitError{code: exitUsage, err: err}
 	}
 	hostEnv, err := engine.HostEnv(os.Environ(), f.environment)
 	if err != nil {
@@ -152,8 +173,18 @@ func runPipeline(cmd *cobra.Command, command, dir string, f *pipelineFlags) erro
 		EnableVolumes: f.enableVolumes,
 		NoRemove:      f.noRemove,
 		DirectMount:   f.directMount,
+		NoPush:        !f.push,
 		HostEnv:       hostEnv,
 		Timeouts:      timeouts(cmd, f, file),
+	}
+	if err := applyDebug(&opts, &f.debug, append(append([]engine.Step(nil), mainSteps...), afterSteps...), useTUI(cmd.OutOrStdout(), f.noTUI)); err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	if useTUI(cmd.OutOrStdout(), f.noTUI) {
+		return runWithTUI(cmd, &tuiPipeline{
+			docker: docker, opts: opts, main: mainSteps, after: afterSteps, project: project,
+			limits: tui.Limits{StepLines: f.tuiLogLines, StepBytes: f.tuiLogMiB << 20},
+		})
 	}
 	bus := engine.NewBus(nil)
 	runner := engine.NewRunner(docker, bus, opts, mainSteps, afterSteps)
@@ -164,7 +195,7 @@ func runPipeline(cmd *cobra.Command, command, dir string, f *pipelineFlags) erro
 		return &exitError{code: exitFailed, err: err}
 	}
 	defer logFile.Close()
-	done := consume(bus, cmd.OutOrStdout(), logFile, f.noTUI)
+	done := consume(bus, cmd.OutOrStdout(), logFile)
 
 	stopSignals := handleSignals(runner)
 	result := runner.Run(ctx)
@@ -214,12 +245,11 @@ func timeouts(cmd *cobra.Command, f *pipelineFlags, file *config.File) engine.Ti
 
 // consume starts the printers: the run's log file always, and the plain
 // printer on out. It returns a channel closed when both have drained.
-func consume(bus *engine.Bus, out io.Writer, logFile io.Writer, noTUI bool) <-chan struct{} {
+func consume(bus *engine.Bus, out io.Writer, logFile io.Writer) <-chan struct{} {
 	done := make(chan struct{})
 	fileSub := bus.Subscribe(4096, false)
 	screenSub := bus.Subscribe(4096, false)
 	color := isTerminal(out) && os.Getenv("NO_COLOR") == ""
-	_ = noTUI // TODO: open the full-screen app on a terminal unless --no-tui.
 	go func() {
 		filePrinter := tui.NewPlain(logFile, false)
 		screen := tui.NewPlain(out, color)
@@ -242,7 +272,7 @@ func isTerminal(w io.Writer) bool {
 
 // handleSignals turns SIGINT, SIGTERM and SIGHUP into interrupts of the run.
 // After a forced stop werk exits within forcedExitDelay even if the engine
-// does not answer.
+// does not respond.
 func handleSignals(runner *engine.Runner) (stop func()) {
 	ch := make(chan os.Signal, 4)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
@@ -255,7 +285,10 @@ func handleSignals(runner *engine.Runner) (stop func()) {
 			case sig := <-ch:
 				slog.Info("signal received", "signal", sig.String())
 				if runner.Interrupt() {
-					time.AfterFunc(forcedExitDelay, func() { os.Exit(exitInterrupted) })
+					time.AfterFunc(forcedExitDelay, func() {
+						restoreTerminal()
+						os.Exit(exitInterrupted)
+					})
 				}
 			}
 		}
@@ -291,3 +324,15 @@ func openRunLog(workingDir, runID string) (*os.File, error) {
 	return f, nil
 }
 
+// validateDockerHost checks the form of a --docker-host value; empty means
+// DOCKER_HOST or the default socket.
+func validateDockerHost(host string) error {
+	if host == "" {
+		return nil
+	}
+	scheme, rest, ok := strings.Cut(host, "://")
+	if ok && rest != "" && (scheme == "unix" || scheme == "tcp") {
+		return nil
+	}
+	return fmt.Errorf("invalid --docker-host %q: use unix:///path/to/docker.sock or tcp://HOST:PORT", host)
+}

@@ -32,11 +32,14 @@ type Plain struct {
 	started    engine.RunStarted
 	finished   map[engine.StepRef]engine.StepFinished
 	stepsTotal int
+	// ports is the last state printed per host port; the runner and a watch
+	// step both probe after a start, and a repeated state is not news.
+	ports map[string]engine.PortStatus
 }
 
 // NewPlain returns a printer writing to w; color adds ANSI colours.
 func NewPlain(w io.Writer, color bool) *Plain {
-	return &Plain{w: w, color: color, finished: map[engine.StepRef]engine.StepFinished{}}
+	return &Plain{w: w, color: color, finished: map[engine.StepRef]engine.StepFinished{}, ports: map[string]engine.PortStatus{}}
 }
 
 // Consume prints every event of sub until its channel closes.
@@ -57,13 +60,35 @@ func (p *Plain) status(format string, args ...any) {
 	fmt.Fprintf(p.w, "%s %s\n", p.style(ansiCyan, "-->"), fmt.Sprintf(format, args...))
 }
 
-// Handle prints one event.
-func (p *Plain) Handle(e engine.Event) {
+// Record keeps what the summary needs from e without printing anything, so
+// a caller that shows the run another way can still print the summary with
+// PrintSummary. A new RunStarted clears the earlier run's state.
+func (p *Plain) Record(e engine.Event) {
 	switch v := e.(type) {
 	case engine.RunStarted:
 		p.started = v
 		p.stepsTotal = len(v.Steps)
-		p.status("%s pipeline %s in box %s (run %s)", v.Command, p.style(ansiBold, v.Pipeline), v.Box, v.RunID)
+		p.finished = map[engine.StepRef]engine.StepFinished{}
+	case engine.StepFinished:
+		p.finished[v.Step] = v
+	}
+}
+
+// PrintSummary prints the end-of-run summary of v to w: one line per step
+// and the result.
+func (p *Plain) PrintSummary(w io.Writer, v engine.RunFinished) {
+	out := p.w
+	p.w = w
+	defer func() { p.w = out }()
+	p.printSummary(v)
+}
+
+// Handle prints one event.
+func (p *Plain) Handle(e engine.Event) {
+	p.Record(e)
+	switch v := e.(type) {
+	case engine.RunStarted:
+		p.status("werk %s: pipeline %s, box %s (run %s)", v.Command, p.style(ansiBold, v.Pipeline), v.Box, v.RunID)
 	case engine.SetupProgress:
 		if v.Done {
 			p.status("%s: %s (%s)", v.Phase, v.Detail, round(v.Duration))
@@ -77,7 +102,6 @@ func (p *Plain) Handle(e engine.Event) {
 	case engine.StepStarted:
 		p.status("%s %s started", p.stepLabel(v.Step), p.style(ansiBold, v.Step.Name))
 	case engine.StepFinished:
-		p.finished[v.Step] = v
 		p.printFinished(v)
 	case engine.LogLine:
 		p.printLog(v)
@@ -91,6 +115,11 @@ func (p *Plain) Handle(e engine.Event) {
 		}
 		fmt.Fprintf(p.w, "%s %s\n", prefix, v.Text)
 	case engine.PortState:
+		key := v.HostIP + ":" + v.HostPort + "/" + v.ContainerPort
+		if last, seen := p.ports[key]; seen && last == v.Status {
+			return
+		}
+		p.ports[key] = v.Status
 		switch v.Status {
 		case engine.PortReady:
 			p.status("port %s ready at %s", v.ContainerPort, v.URL)
@@ -157,6 +186,10 @@ func (p *Plain) printReload(v engine.Reload) {
 	files := strings.Join(v.Files, ", ")
 	switch v.Result {
 	case engine.ReloadStarted:
+		if len(v.Files) == 0 {
+			p.status("watch: first run")
+			return
+		}
 		p.status("reload #%d: %s", v.Seq, files)
 	case engine.ReloadRunning:
 		p.status("reload #%d running after %s", v.Seq, round(v.Duration))
