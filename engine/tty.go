@@ -69,6 +69,8 @@ const (
 	ttyResizeRetry    = 20 * time.Millisecond
 	// ttyReadBuffer is the size of one read of program output.
 	ttyReadBuffer = 64 << 10
+	// ttyEOF is the end-of-file character of a new terminal (Ctrl-D).
+	ttyEOF = 0x04
 )
 
 // TTYOptions describe a program to run on a pseudo-terminal in a container.
@@ -101,10 +103,10 @@ func consoleSizeSupported(v string) bool {
 }
 
 // StartTTY starts opts.Cmd in the container on a pseudo-terminal of
-// opts.Size. The size is in place before the program can print anything
-// when the engine speaks API 1.42 or later; with older engines werk resizes
-// the terminal right after the start, so a program that reads its size at
-// once may see 0x0 for a moment (shells read it again before each prompt).
+// opts.Size. With API 1.42 and later the engine creates the terminal at that
+// size. With older engines werk resizes the terminal right after the start,
+// and a wrapper shell holds the program back until then. Either way the
+// program has its size from its first instruction.
 func (d *Docker) StartTTY(ctx context.Context, containerID string, opts TTYOptions) (*TTYExec, error) {
 	if len(opts.Cmd) == 0 {
 		return nil, errors.New("starting a terminal program: no command given")
@@ -112,12 +114,21 @@ func (d *Docker) StartTTY(ctx context.Context, containerID string, opts TTYOptio
 	if opts.Size.Cols <= 0 || opts.Size.Rows <= 0 {
 		return nil, fmt.Errorf("starting %q on a terminal: invalid terminal size %dx%d", opts.Cmd[0], opts.Size.Cols, opts.Size.Rows)
 	}
-	// The wrapper records the program's PID in the bookkeeping volume, so
-	// werk can stop it and its children; exec keeps the PID.
-	pidFile := path.Join(guestWerkDir, "tty-"+strings.TrimPrefix(newToken(), markerPrefix)+".pid")
-	cmd := append([]string{"/bin/sh", "-c", `echo $$ >"$0" && exec "$@"`, pidFile}, opts.Cmd...)
 
 	sized := consoleSizeSupported(d.API.ClientVersion())
+	// The wrapper records the program's PID in the bookkeeping volume, so
+	// werk can stop it and its children; exec keeps the PID. When the
+	// engine cannot take the size with the create, the wrapper waits until
+	// werk has resized the terminal and sends the terminal's end-of-file
+	// character, which read consumes without an echo.
+	pidFile := path.Join(guestWerkDir, "tty-"+strings.TrimPrefix(newToken(), markerPrefix)+".pid")
+	wait := "go"
+	if !sized {
+		wait = "wait"
+	}
+	wrapper := `echo $$ >"$0" || exit 126; if [ "$1" = wait ]; then IFS= read -r _; fi; shift; exec "$@"`
+	cmd := append([]string{"/bin/sh", "-c", wrapper, pidFile, wait}, opts.Cmd...)
+
 	var consoleSize *[2]uint
 	if sized {
 		consoleSize = &[2]uint{uint(opts.Size.Rows), uint(opts.Size.Cols)}
@@ -139,11 +150,16 @@ func (d *Docker) StartTTY(ctx context.Context, containerID string, opts TTYOptio
 	if err != nil {
 		return nil, fmt.Errorf("attaching to terminal program %q: %w", strings.Join(opts.Cmd, " "), err)
 	}
+
 	t := &TTYExec{d: d, containerID: containerID, execID: created.ID, conn: conn, pidFile: pidFile, sizedAtCreate: sized}
 	if !sized {
 		if err := t.resizeStarting(ctx, opts.Size); err != nil {
 			t.Close()
 			return nil, err
+		}
+		if _, err := t.Write([]byte{ttyEOF}); err != nil {
+			t.Close()
+			return nil, fmt.Errorf("starting terminal program %q: %w", strings.Join(opts.Cmd, " "), err)
 		}
 	}
 	return t, nil
@@ -334,8 +350,8 @@ func (b *Box) RunInteractive(ctx context.Context, term Terminal, opts Interactiv
 var bashCandidates = []string{"/bin/bash", "/usr/bin/bash", "/usr/local/bin/bash"}
 
 // DefaultShell returns the interactive shell for the box: bash when the box
-// has an executable bash in a usual place, else /bin/sh. It asks the box's
-// sh with test -x, so it needs no other tool in the box.
+// has an executable bash in a usual place, else /bin/sh. The box's sh checks
+// with test -x, so no other tool is needed in the box.
 func (b *Box) DefaultShell(ctx context.Context) []string {
 	script := `for p in "$@"; do if test -x "$p"; then echo "$p"; exit 0; fi; done; exit 1`
 	cmd := append([]string{"/bin/sh", "-c", script, "find-bash"}, bashCandidates...)

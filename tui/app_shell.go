@@ -16,8 +16,8 @@ import (
 )
 
 // This file adds the terminal pane and the pause prompt of step-by-step
-// debugging to the app: the engine opens terminals through App.Terminals
-// and asks at pauses through App.Debugger; both reach the model as
+// debugging to the app. The engine opens terminals through App.Terminals
+// and waits at pauses through App.Debugger. Both reach the model as
 // messages.
 
 // SteppingController is implemented by controllers whose runs can pause
@@ -53,7 +53,7 @@ type shellView struct {
 	before paneID
 }
 
-// pauseState is a pause waiting for the user's answer.
+// pauseState is a pause waiting for the user's choice.
 type pauseState struct {
 	pause engine.Pause
 	reply chan engine.DebugAction
@@ -62,20 +62,20 @@ type pauseState struct {
 // shellMsg is implemented by the messages of this file.
 type shellMsg interface{ shellMsg() }
 
-// openPaneMsg asks the model to open the terminal pane. It replies with the
-// pane, or nil when one is open already.
+// openPaneMsg requests the terminal pane. The model replies with the pane,
+// or nil when one is open already.
 type openPaneMsg struct {
 	title string
 	reply chan *termPane
 }
 
-// paneFrameMsg tells the model that a pane has a new frame.
+// paneFrameMsg signals that a pane has a new frame.
 type paneFrameMsg struct{ pane *termPane }
 
-// paneClosedMsg tells the model that a pane was closed.
+// paneClosedMsg signals that a pane was closed.
 type paneClosedMsg struct{ pane *termPane }
 
-// pauseMsg asks the user what to do at a pause.
+// pauseMsg carries a pause to the prompt; the user's choice goes to reply.
 type pauseMsg struct {
 	pause engine.Pause
 	reply chan engine.DebugAction
@@ -199,8 +199,8 @@ func (m *model) layoutShell() {
 	m.touch(paneShell)
 }
 
-// setTermColor records a colour the real terminal reported and tells the
-// open pane.
+// setTermColor records a colour the real terminal reported and passes it
+// on to the open pane.
 func (m *model) setTermColor(msg tea.Msg) {
 	switch c := msg.(type) {
 	case tea.BackgroundColorMsg:
@@ -430,8 +430,8 @@ func (m *model) shellCursor() *tea.Cursor {
 	return tea.NewCursor(r.x+1+x, r.y+1+y)
 }
 
-// pauseKey answers the pause with the key, when it is one of the pause's
-// answers.
+// pauseKey sends the choice bound to the key, when it is one of the
+// pause's choices, and reports whether it was.
 func (m *model) pauseKey(msg tea.KeyPressMsg) bool {
 	p := m.sh.pause
 	for _, a := range p.pause.Actions {
@@ -448,7 +448,7 @@ func (m *model) pauseKey(msg tea.KeyPressMsg) bool {
 	return false
 }
 
-// pauseBinding returns the key of a pause answer.
+// pauseBinding returns the key of a pause choice.
 func (m *model) pauseBinding(a engine.DebugAction) key.Binding {
 	k := m.keys
 	return [...]key.Binding{k.PauseRun, k.PauseSkip, k.PauseShell, k.PauseContinue, k.PauseRetry, k.PauseAbort}[a]
@@ -547,6 +547,7 @@ func (m *model) withPausePrompt(rows []string, w int) []string {
 	if p == nil || len(rows) < 3 {
 		return rows
 	}
+
 	lines := []string{styleWarn + "‖ paused " + pauseText(p.pause.Reason) + sgrReset}
 	lines = append(lines, " "+sanitizeName(p.pause.Step.Name))
 	var b strings.Builder
@@ -564,6 +565,7 @@ func (m *model) withPausePrompt(rows []string, w int) []string {
 	if b.Len() > 0 {
 		lines = append(lines, " "+b.String())
 	}
+
 	if len(lines) > len(rows) {
 		lines = lines[:len(rows)]
 	}

@@ -47,9 +47,9 @@ type emulator interface {
 // take no lock, and Close races a Read in progress.
 type vtEmulator struct {
 	*vt.SafeEmulator
-	// input is the write end of the emulator's reply pipe. It is taken once
-	// at construction, before any other goroutine sees the emulator, and an
-	// io.PipeWriter may be closed while another goroutine reads the pipe.
+	// input is the write end of the emulator's reply pipe. It is read once
+	// at construction, before any other goroutine can use the emulator, and
+	// an io.PipeWriter may be closed while another goroutine reads the pipe.
 	input *io.PipeWriter
 }
 
@@ -92,11 +92,11 @@ func (r *lineRing) len() int { return r.n }
 // at returns line i, 0 being the oldest.
 func (r *lineRing) at(i int) string { return r.lines[(r.start+i)%len(r.lines)] }
 
-// seqScanner follows the escape sequences of program output just enough to
-// know when a run of plain lines can skip the emulator's line-by-line
-// scrolling: it tracks the parser state (so it knows where plain text
-// starts), scroll regions and margins per screen, and insert mode. It errs
-// on the safe side: a state it cannot be sure of counts as restricted.
+// seqScanner follows the escape sequences of program output far enough to
+// decide when a run of plain lines can skip the emulator's line-by-line
+// scrolling. It tracks the parser state, which marks where plain text
+// starts, the scroll regions and margins of each screen, and insert mode. A
+// state it cannot be sure of counts as restricted.
 type seqScanner struct {
 	state    scanState
 	utf8Left int
@@ -330,9 +330,9 @@ func csiParam(params string, i int) int {
 
 // Feeding limits, in bytes and lines.
 const (
-	// feedChunk bounds one Write to the emulator, so a key press, which
-	// takes the emulator's lock, never waits long behind output, and one
-	// Write scrolls fewer lines than the scrollback holds.
+	// feedChunk bounds one Write to the emulator, so that a key press,
+	// which takes the emulator's lock, waits behind at most this much
+	// output, and one Write scrolls at most this many lines.
 	feedChunk = 4 << 10
 	// maxHeldBytes bounds an unfinished escape sequence kept back for the
 	// next output; a longer one goes to the emulator as it is.
@@ -349,12 +349,13 @@ const (
 // each line feed, so a flood of short lines costs rows x columns cell moves
 // per line. The feeder rewrites long runs of plain lines (printable ASCII,
 // shorter than the screen, each ending in "\r\n") that arrive at the bottom
-// of the main screen: it scrolls up to rows-1 lines at once with SU and
-// prints the lines at their final rows with CUP, which leaves the screen,
-// the cursor and the scrollback as the line-by-line path does. Lines that
-// would leave the ring again before the output in hand ends are not fed at
-// all. The rewrite is off whenever a scroll region, margins, insert mode or
-// the alternate screen may be active.
+// of the main screen. It scrolls up to rows-1 lines at once with SU and
+// prints the lines at their final rows with CUP. That leaves the screen, the
+// cursor and the scrollback as the line-by-line path does, which
+// TestFeederMatchesLineByLine checks. Lines that would leave the ring again
+// before the output in hand ends are not fed at all. The rewrite is off
+// whenever a scroll region, margins, insert mode or the alternate screen may
+// be active.
 type feeder struct {
 	em         emulator
 	scan       seqScanner
@@ -426,7 +427,7 @@ func (f *feeder) feed(p []byte) {
 		i++
 	}
 	// An escape sequence cut off at the end waits for its rest, so that a
-	// scroll region can still be clamped before the emulator sees it.
+	// scroll region can still be clamped before the emulator gets it.
 	switch f.scan.state {
 	case scanEsc, scanEscInter, scanCSI:
 		if lastEsc >= pos && len(p)-lastEsc <= maxHeldBytes {
@@ -487,6 +488,7 @@ func (f *feeder) feedLines(raw []byte, lines [][]byte) {
 		f.write(raw)
 		return
 	}
+
 	// Lines above the bottom row print without scrolling.
 	if k := min(f.rows-1-cur.Y, len(lines)); k > 0 {
 		n := 0
@@ -501,6 +503,7 @@ func (f *feeder) feedLines(raw []byte, lines [][]byte) {
 	if keep := f.ring.cap() + 2*f.rows; len(lines) > keep {
 		lines = lines[len(lines)-keep:]
 	}
+
 	f.rewrites++
 	f.out = f.out[:0]
 	bottom := strconv.Itoa(f.rows)

@@ -25,9 +25,9 @@ const (
 	// beyond it Write blocks, which slows the program down instead of the
 	// screen.
 	maxPendingOutput = 1 << 20
-	// maxPendingInput bounds the keys and replies waiting for the program;
-	// beyond it further input is dropped, so a program that stops reading
-	// its input never blocks the UI.
+	// maxPendingInput bounds the keys and replies waiting for the program.
+	// Input beyond it is dropped, so a program that stops reading its input
+	// never blocks the UI.
 	maxPendingInput = 1 << 20
 	// maxIdleBuffer is the largest output buffer a pane keeps for reuse.
 	maxIdleBuffer = 64 << 10
@@ -36,8 +36,8 @@ const (
 	DefaultScrollbackLines = 10_000
 )
 
-// screenSnapshot is what a pane shows: its rows rendered as text with SGR
-// sequences, each exactly cols cells wide, and the cursor.
+// screenSnapshot is the screen of a pane at one frame: its rows rendered as
+// text with SGR sequences, each exactly cols cells wide, and the cursor.
 type screenSnapshot struct {
 	cols, rows    int
 	lines         []string
@@ -48,7 +48,7 @@ type screenSnapshot struct {
 // termPane is an embedded terminal: a VT emulator fed by a program's output
 // and feeding the program its input. It implements engine.Terminal.
 //
-// Program output goes through Write into a queue; a worker goroutine parses
+// Program output goes through Write into a queue. A worker goroutine parses
 // it, so the UI's update loop never parses, and publishes a snapshot of the
 // screen at most once per paneFrameInterval. Input (keys from the UI and the
 // emulator's replies to queries) is drained from the emulator for the pane's
@@ -62,7 +62,7 @@ type termPane struct {
 	space *sync.Cond // signalled when the output queue shrinks
 	out   []byte
 	spare []byte
-	want  engine.TermSize // the size the layout asks for
+	want  engine.TermSize // the size the layout requests
 	shut  bool
 	wake  chan struct{}
 
@@ -226,8 +226,8 @@ func (p *termPane) queueInput(b []byte) {
 	p.inCond.Broadcast()
 }
 
-// setSize asks for a new size; the worker applies it between two pieces of
-// output, then tells the program.
+// setSize requests a new size. The worker applies it between two pieces of
+// output, then passes it on to the program.
 func (p *termPane) setSize(cols, rows int) {
 	cols, rows = max(cols, 1), max(rows, 1)
 	p.mu.Lock()
@@ -246,8 +246,8 @@ func (p *termPane) sendKey(k uv.KeyEvent) { p.em.SendKey(k) }
 // paste queues pasted text, bracketed when the program asked for it.
 func (p *termPane) paste(text string) { p.em.Paste(text) }
 
-// setColors tells the emulator the real terminal's colours, which programs
-// can query; nil leaves a colour unchanged.
+// setColors sets the emulator's colours to the real terminal's, which
+// programs can query; nil leaves a colour unchanged.
 func (p *termPane) setColors(fg, bg color.Color) {
 	if fg != nil {
 		p.em.SetForegroundColor(fg)
@@ -421,6 +421,7 @@ func (p *termPane) runLocal(cmd *exec.Cmd) (int, error) {
 		}
 	}()
 	go func() { _, _ = io.Copy(ptmx, p) }()
+
 	stopResizes := make(chan struct{})
 	resizesDone := make(chan struct{})
 	go func() {
@@ -436,6 +437,7 @@ func (p *termPane) runLocal(cmd *exec.Cmd) (int, error) {
 			}
 		}
 	}()
+
 	waitErr := cmd.Wait()
 	// A background process that keeps the terminal open must not keep the
 	// pane open for ever.
@@ -447,6 +449,7 @@ func (p *termPane) runLocal(cmd *exec.Cmd) (int, error) {
 	<-resizesDone
 	ptmx.Close()
 	p.Close()
+
 	var exitErr *exec.ExitError
 	if errors.As(waitErr, &exitErr) {
 		return exitErr.ExitCode(), nil

@@ -94,14 +94,24 @@ func TestPaneAnswersDeviceAttributes(t *testing.T) {
 }
 
 func TestPaneResizeReachesProgram(t *testing.T) {
-	p, status := startLocal(t, 100, 30, `stty size; read x; stty size; read x`)
+	p, status := startLocal(t, 100, 30, `stty size; while read x; do [ "$x" = q ] && exit 0; stty size; done`)
 	waitPane(t, p, "the first size", showing("30 100"))
 	p.setSize(61, 17)
-	p.sendKey(uv.KeyPressEvent{Code: uv.KeyEnter})
-	waitPane(t, p, "the new size", showing("17 61"))
+	// The pane applies a resize on its own goroutines, so the program may
+	// still read the old size right after setSize: ask again until the new
+	// size arrives.
+	deadline := time.Now().Add(paneWait)
+	for !strings.Contains(paneText(p), "17 61") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the program never saw the size 17 61; screen:\n%s", paneText(p))
+		}
+		p.sendKey(uv.KeyPressEvent{Code: uv.KeyEnter})
+		time.Sleep(200 * time.Millisecond)
+	}
 	if snap := p.snapshot(); snap.cols != 61 || snap.rows != 17 {
 		t.Errorf("snapshot is %dx%d, want 61x17", snap.cols, snap.rows)
 	}
+	p.sendKey(uv.KeyPressEvent{Code: 'q', Text: "q"})
 	p.sendKey(uv.KeyPressEvent{Code: uv.KeyEnter})
 	waitStatus(t, status)
 }
@@ -288,4 +298,63 @@ func TestShellPaneScrollsBack(t *testing.T) {
 	}
 	typeKeys(m, "exit\r")
 	waitStatus(t, status)
+}
+
+// steppingController is a controller whose runs can pause before each step.
+type steppingController struct {
+	fakeController
+	on bool
+}
+
+func (c *steppingController) Stepping() bool      { return c.on }
+func (c *steppingController) SetStepping(on bool) { c.on = on }
+
+func TestPausePromptAnswersWithKeys(t *testing.T) {
+	m, _ := newTestModel(Options{})
+	update(m, tea.WindowSizeMsg{Width: 120, Height: 40}, eventsMsg{events: runningRun()})
+	deploy := ref(engine.PhaseMain, 2, "deploy")
+	update(m, eventsMsg{events: []engine.Event{engine.Paused{Step: deploy, Reason: engine.PauseStepping}}})
+	reply := make(chan engine.DebugAction, 1)
+	m.Update(pauseMsg{pause: engine.Pause{Step: deploy, Reason: engine.PauseStepping, Actions: []engine.DebugAction{
+		engine.DebugRun, engine.DebugSkip, engine.DebugShell, engine.DebugContinue, engine.DebugAbort}}, reply: reply})
+
+	screen := ansi.Strip(m.compose())
+	for _, want := range []string{"‖ deploy", "paused", "‖ paused before", "enter run the step · x skip · s shell", "c continue"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("screen lacks %q:\n%s", want, screen)
+		}
+	}
+	// r is no answer before a step: it does nothing here.
+	m.Update(tea.KeyPressMsg{Code: 'r', Text: "r"})
+	select {
+	case a := <-reply:
+		t.Fatalf("r answered %s before a step", a)
+	default:
+	}
+	m.Update(tea.KeyPressMsg{Code: 'x', Text: "x"})
+	select {
+	case a := <-reply:
+		if a != engine.DebugSkip {
+			t.Errorf("x answered %s, want skip", a)
+		}
+	default:
+		t.Fatal("x did not answer the pause")
+	}
+	if m.sh.pause != nil {
+		t.Error("the prompt stayed after the answer")
+	}
+}
+
+func TestSteppingKeyToggles(t *testing.T) {
+	ctrl := &steppingController{}
+	m := newModel(ctrl, Options{Command: "build"}, nil)
+	update(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	m.Update(tea.KeyPressMsg{Code: 'p', Text: "p"})
+	if !ctrl.on {
+		t.Fatal("p did not turn stepping on")
+	}
+	m.Update(tea.KeyPressMsg{Code: 'p', Text: "p"})
+	if ctrl.on {
+		t.Error("p did not turn stepping off")
+	}
 }
