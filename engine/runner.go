@@ -277,15 +277,11 @@ func (r *Runner) setup(ctx context.Context) error {
 			return err
 		}
 	}
-	volume, err := r.createWerkVolume(ctx)
-	if err != nil {
-		return err
-	}
 	links, err := r.startServices(ctx)
 	if err != nil {
 		return err
 	}
-	if err := r.createBox(ctx, links, volume); err != nil {
+	if err := r.createBox(ctx, links); err != nil {
 		return err
 	}
 	if err := r.createOutputDir(ctx); err != nil {

@@ -16,7 +16,6 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/network"
-	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/go-connections/nat"
 	"mvdan.cc/sh/v3/shell"
 
@@ -62,20 +61,6 @@ func (r *Runner) createNetwork(ctx context.Context) error {
 	r.info.NetworkID = resp.ID
 	r.networkName = name
 	return nil
-}
-
-// createWerkVolume makes the volume mounted at /werk.
-func (r *Runner) createWerkVolume(ctx context.Context) (string, error) {
-	name := "werk-" + r.info.ID
-	_, err := r.docker.API.VolumeCreate(ctx, volume.CreateOptions{
-		Name:   name,
-		Labels: ownerLabels(r.info.ID, "bookkeeping", r.opts.ProjectDir),
-	})
-	if err != nil {
-		return "", fmt.Errorf("creating volume %s: %w", name, err)
-	}
-	r.res.volumes = append(r.res.volumes, name)
-	return name, nil
 }
 
 // portConfig parses docker-style port specs.
@@ -278,7 +263,7 @@ func sanitizeName(s string) string {
 }
 
 // createBox creates the box container (not started).
-func (r *Runner) createBox(ctx context.Context, links []string, werkVolume string) error {
+func (r *Runner) createBox(ctx context.Context, links []string) error {
 	p := r.opts.Pipeline
 	box := p.Box
 	img := r.env.Expand(box.Image())
@@ -315,7 +300,11 @@ func (r *Runner) createBox(ctx context.Context, links []string, werkVolume strin
 	r.publishedSpecs = specs
 
 	mounts := []mount.Mount{
-		{Type: mount.TypeVolume, Source: werkVolume, Target: guestWerkDir},
+		// An anonymous volume: the engine creates it with the container and
+		// removes it with the container, which saves two API calls a run.
+		{Type: mount.TypeVolume, Target: guestWerkDir, VolumeOptions: &mount.VolumeOptions{
+			Labels: ownerLabels(r.info.ID, "bookkeeping", r.opts.ProjectDir),
+		}},
 		{Type: mount.TypeBind, Source: r.cacheDir, Target: "/pipeline/cache"},
 	}
 	if r.opts.DirectMount {
