@@ -143,22 +143,12 @@ func runPipeline(cmd *cobra.Command, command, dir string, f *pipelineFlags) erro
 	if err := validateDockerHost(f.dockerHost); err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	hostEnv, err := engine.HostEnv(os.Environ(), f.environment)
-	if err != nil {
-		return &exitError{code: exitFailed, err: err}
-	}
-	if err := os.MkdirAll(workingDir, 0o755); err != nil {
-		return &exitError{code: exitFailed, err: fmt.Errorf("creating working directory: %w", err)}
-	}
-	closeLog := setupLogging(workingDir)
-	defer closeLog()
-
 	ctx := context.Background()
-	docker, err := engine.Connect(ctx, f.dockerHost)
+	hostEnv, docker, closeRun, err := prepareRun(ctx, workingDir, f.environment, f.dockerHost)
 	if err != nil {
-		return &exitError{code: exitFailed, err: err}
+		return err
 	}
-	defer docker.Close()
+	defer closeRun()
 
 	opts := engine.Options{
 		Command:       command,
@@ -335,4 +325,28 @@ func validateDockerHost(host string) error {
 		return nil
 	}
 	return fmt.Errorf("invalid --docker-host %q: use unix:///path/to/docker.sock or tcp://HOST:PORT", host)
+}
+
+// prepareRun reads the host environment, creates the working directory, sends
+// slog output there and connects to the Docker engine: the steps every
+// command that starts a box shares. The error it returns is an *exitError;
+// closeRun releases what it opened.
+func prepareRun(ctx context.Context, workingDir, envFile, dockerHost string) (hostEnv map[string]string, docker *engine.Docker, closeRun func(), err error) {
+	hostEnv, err = engine.HostEnv(os.Environ(), envFile)
+	if err != nil {
+		return nil, nil, nil, &exitError{code: exitFailed, err: err}
+	}
+	if err := os.MkdirAll(workingDir, 0o755); err != nil {
+		return nil, nil, nil, &exitError{code: exitFailed, err: fmt.Errorf("creating working directory: %w", err)}
+	}
+	closeLog := setupLogging(workingDir)
+	docker, err = engine.Connect(ctx, dockerHost)
+	if err != nil {
+		closeLog()
+		return nil, nil, nil, &exitError{code: exitFailed, err: err}
+	}
+	return hostEnv, docker, func() {
+		docker.Close()
+		closeLog()
+	}, nil
 }

@@ -95,22 +95,12 @@ func runShell(cmd *cobra.Command, dir string, f *shellFlags) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	hostEnv, err := engine.HostEnv(os.Environ(), p.environment)
-	if err != nil {
-		return &exitError{code: exitFailed, err: err}
-	}
-	if err := os.MkdirAll(workingDir, 0o755); err != nil {
-		return &exitError{code: exitFailed, err: fmt.Errorf("creating working directory: %w", err)}
-	}
-	closeLog := setupLogging(workingDir)
-	defer closeLog()
-
 	ctx := context.Background()
-	docker, err := engine.Connect(ctx, p.dockerHost)
+	hostEnv, docker, closeRun, err := prepareRun(ctx, workingDir, p.environment, p.dockerHost)
 	if err != nil {
-		return &exitError{code: exitFailed, err: err}
+		return err
 	}
-	defer docker.Close()
+	defer closeRun()
 
 	opts := engine.Options{
 		Command:     "shell",
