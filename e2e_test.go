@@ -183,6 +183,8 @@ func TestPipelines(t *testing.T) {
 			want: []string{"wercker.yml is empty"}},
 		{name: "unknown pipeline", project: "two-steps", args: []string{"build", "--pipeline", "nope"}, wantCode: 1,
 			want: []string{`"nope"`, "build"}},
+		{name: "exports survive a dead shell", project: "restore", args: []string{"build"}, wantCode: 1,
+			want: []string{"stage=one result=failed", "runs in a new shell with the variables"}},
 		{name: "local step without run.sh", project: "empty-step", args: []string{"build"}, wantCode: 1,
 			want: []string{"has no run.sh"}},
 		{name: "unknown deploy target", project: "deploy-target", args: []string{"deploy", "--deploy-target", "prod"}, wantCode: 1,

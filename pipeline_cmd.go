@@ -242,7 +242,7 @@ func consume(bus *engine.Bus, out io.Writer, logFile io.Writer) <-chan struct{} 
 	color := isTerminal(out) && os.Getenv("NO_COLOR") == ""
 	go func() {
 		filePrinter := tui.NewPlain(logFile, false)
-		screen := tui.NewPlain(out, color)
+		screen := tui.NewPlain(rawAwareWriter{out}, color)
 		fileDone := make(chan struct{})
 		go func() {
 			filePrinter.Consume(fileSub)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -253,3 +254,18 @@ func containsAction(list []engine.DebugAction, a engine.DebugAction) bool {
 
 // errNoDebugTerminal explains why debugging flags need a terminal.
 var errNoDebugTerminal = errors.New("--step, --break-before and --break-on-failure need an interactive terminal: run werk from one, without redirecting its input")
+
+// rawAwareWriter writes plain output to the terminal. While an interactive
+// program holds the terminal in raw mode, a newline no longer returns the
+// cursor to the first column, so each "\n" is written as "\r\n".
+type rawAwareWriter struct{ w io.Writer }
+
+func (r rawAwareWriter) Write(p []byte) (int, error) {
+	if activeRaw.Load() == nil {
+		return r.w.Write(p)
+	}
+	if _, err := r.w.Write(bytes.ReplaceAll(p, []byte("\n"), []byte("\r\n"))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}

@@ -103,14 +103,15 @@ build:
 `)
 }
 
-var sizeLine = regexp.MustCompile(`size=(\d+) (\d+) cols=(\d+)`)
+var sizeLine = regexp.MustCompile(`size=(\d+) (\d+) (\d+)`)
 
-// shellSize asks the shell for its terminal size and returns rows and
-// columns as stty sees them. The offline box images have no tput; bash's
-// COLUMNS, which it reads from the terminal, stands in for it.
-func shellSize(t *testing.T, term *ptyTerm, marker string) (rows, cols, bashCols int) {
+// shellSize runs `tput cols; stty size` in the shell and returns the columns
+// that tput reports and the rows and columns that stty reports. The unquoted
+// command substitution joins the two outputs on one line after marker, and
+// the echoed command line does not match sizeLine.
+func shellSize(t *testing.T, term *ptyTerm, marker string) (tputCols, rows, cols int) {
 	t.Helper()
-	term.send(fmt.Sprintf("echo %s size=$(stty size) cols=$COLUMNS\r", marker))
+	term.send(fmt.Sprintf("echo %s size=$(tput cols; stty size)\r", marker))
 	var m []string
 	term.within("the size from "+marker, func(s string) bool {
 		for _, line := range strings.Split(s, "\n") {
@@ -122,10 +123,10 @@ func shellSize(t *testing.T, term *ptyTerm, marker string) (rows, cols, bashCols
 		}
 		return false
 	})
-	rows, _ = strconv.Atoi(m[1])
-	cols, _ = strconv.Atoi(m[2])
-	bashCols, _ = strconv.Atoi(m[3])
-	return rows, cols, bashCols
+	tputCols, _ = strconv.Atoi(m[1])
+	rows, _ = strconv.Atoi(m[2])
+	cols, _ = strconv.Atoi(m[3])
+	return tputCols, rows, cols
 }
 
 func TestShellPaneSizeFollowsResize(t *testing.T) {
@@ -137,9 +138,12 @@ func TestShellPaneSizeFollowsResize(t *testing.T) {
 	if !ok {
 		t.Fatalf("no shell pane on screen:\n%s", term.screen())
 	}
-	gotRows, gotCols, bashCols := shellSize(t, term, "first")
-	if gotRows != rows || gotCols != cols || bashCols != cols {
-		t.Errorf("stty size %d %d and COLUMNS %d in a pane of %dx%d", gotRows, gotCols, bashCols, cols, rows)
+	tputCols, sttyRows, sttyCols := shellSize(t, term, "first")
+	if tputCols != cols {
+		t.Errorf("tput cols = %d in a pane of %dx%d", tputCols, cols, rows)
+	}
+	if sttyRows != rows || sttyCols != cols {
+		t.Errorf("stty size = %d %d in a pane of %dx%d", sttyRows, sttyCols, cols, rows)
 	}
 
 	term.resize(150, 40)
@@ -148,9 +152,12 @@ func TestShellPaneSizeFollowsResize(t *testing.T) {
 		return ok && c < cols
 	})
 	cols, rows, _ = paneArea(term.screen())
-	gotRows, gotCols, bashCols = shellSize(t, term, "second")
-	if gotRows != rows || gotCols != cols || bashCols != cols {
-		t.Errorf("after the resize: stty size %d %d and COLUMNS %d in a pane of %dx%d", gotRows, gotCols, bashCols, cols, rows)
+	tputCols, sttyRows, sttyCols = shellSize(t, term, "second")
+	if tputCols != cols {
+		t.Errorf("after the resize: tput cols = %d in a pane of %dx%d", tputCols, cols, rows)
+	}
+	if sttyRows != rows || sttyCols != cols {
+		t.Errorf("after the resize: stty size = %d %d in a pane of %dx%d", sttyRows, sttyCols, cols, rows)
 	}
 
 	term.send("exit\r")

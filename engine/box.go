@@ -39,6 +39,10 @@ type Box struct {
 	session *session
 	// env is the environment every new step shell starts with.
 	env []string
+	// sessions counts the step shells started; lost is set when one ended
+	// with a step (exit, set -e, a timeout) instead of being closed by werk.
+	sessions int
+	lost     bool
 }
 
 // Docker returns the engine connection.
@@ -75,15 +79,60 @@ func (b *Box) currentSession(ctx context.Context) (*session, bool, error) {
 			return s, false, nil
 		}
 	}
+	b.mu.Lock()
+	restore := b.sessions > 0
+	restarted := b.lost
+	b.lost = false
+	b.mu.Unlock()
+	if restore {
+		env = b.restoredEnv(ctx, env)
+	}
 	s, err := startSession(ctx, b.d, b.ID, b.shell, env)
 	if err != nil {
 		return nil, false, err
 	}
 	b.mu.Lock()
-	restarted := b.session != nil
 	b.session = s
+	b.sessions++
 	b.mu.Unlock()
 	return s, restarted, nil
+}
+
+// envSnapshotPath is the file where the step shell writes its exported
+// environment after each passed step (see assets/scripts/session.sh).
+const envSnapshotPath = guestWerkDir + "/env.last"
+
+// restoredEnv returns base overlaid with the exports of the last passed step,
+// so a new shell keeps the variables earlier steps exported. The result
+// variables of after-steps (WERCKER_RESULT, WERCKER_FAILED_STEP_*) keep the
+// values in base. Without a snapshot base is returned unchanged.
+func (b *Box) restoredEnv(ctx context.Context, base []string) []string {
+	data, err := b.ReadFile(ctx, envSnapshotPath, 16<<20)
+	if err != nil {
+		return base
+	}
+	merged := NewEnv()
+	for _, entry := range bytes.Split(data, []byte{0}) {
+		if k, v, ok := strings.Cut(string(entry), "="); ok && k != "" {
+			merged.Set(k, v)
+		}
+	}
+	for _, kv := range base {
+		k, v, _ := strings.Cut(kv, "=")
+		_, exported := merged.Lookup(k)
+		if !exported || strings.HasPrefix(k, "WERCKER_RESULT") || strings.HasPrefix(k, "WERCKER_FAILED_STEP_") {
+			merged.Set(k, v)
+		}
+	}
+	return merged.List()
+}
+
+// markLost records that the step shell ended with a step, so the next shell
+// tells the user it is a new one.
+func (b *Box) markLost() {
+	b.mu.Lock()
+	b.lost = true
+	b.mu.Unlock()
 }
 
 // resetSession ends the step shell; the next step starts a fresh one.
@@ -156,15 +205,18 @@ func (b *Box) RunShellStep(ctx context.Context, sc *StepContext, step ShellStep)
 		return err
 	}
 	if restarted {
-		sc.Logf("werk: an earlier step exited the shell; this step runs in a new shell without the variables earlier steps exported")
+		sc.Logf("werk: the shell of an earlier step ended; this step runs in a new shell with the variables " +
+			"exported up to the last step that passed (shell functions and options do not carry over)")
 	}
 	code, err := s.run(ctx, "__werk_run "+shellQuote(root), sc.Sink(), sc.Timeouts)
 	if err != nil && !errors.Is(err, ErrShellExited) {
 		b.resetSession()
+		b.markLost()
 		return err
 	}
 	if errors.Is(err, ErrShellExited) {
 		b.resetSession()
+		b.markLost()
 		if code == 0 {
 			return nil
 		}

@@ -6,10 +6,15 @@
 #                             every applet, /etc/passwd and /etc/group with
 #                             root and nobody, /tmp (mode 1777), /root and
 #                             ENV PATH
-#   werk-test/bash:latest     the same plus /bin/bash from bash-static
+#   werk-test/bash:latest     the same plus /bin/bash from bash-static and
+#                             /usr/bin/tput from ncurses-bin with the shared
+#                             libraries and dynamic loader that ldd lists, and
+#                             the terminfo entries for xterm-256color, xterm,
+#                             screen, tmux-256color, vt100, linux and dumb
 #
 # Each image carries the label werk.rootfs, a SHA-256 hash of this script and
-# of the binaries in it, and is rebuilt only when that hash changes.
+# of the files copied into it from the host, and is rebuilt only when that
+# hash changes.
 # busybox:latest is tagged from werk-test/busybox only when no busybox:latest
 # exists or when it is an earlier build of this script, so that the example's
 # `box: busybox` works offline and a real busybox image is never replaced.
@@ -25,6 +30,12 @@ readonly bash_image=werk-test/bash:latest
 readonly alias_image=busybox:latest
 readonly hash_label=werk.rootfs
 readonly image_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# Terminal types whose terminfo entries go into the bash image. werk sets
+# TERM=xterm-256color in boxes, and the others are common values of TERM.
+readonly terminfo_entries=(xterm-256color xterm screen tmux-256color vt100 linux dumb)
+# The folders that Debian's ncurses searches for terminfo entries, in the
+# order that `infocmp -D` prints on Debian 12 (ncurses 6.4).
+readonly terminfo_dirs=(/etc/terminfo /lib/terminfo /usr/share/terminfo)
 
 # Print the path of the first existing file among the arguments.
 first_existing() {
@@ -50,8 +61,58 @@ ensure_static_binaries() {
 		die "bash-static not found in /bin or /usr/bin although bash-static is installed"
 }
 
+# Print the path of the compiled terminfo entry for terminal type $1.
+find_terminfo() {
+	local dir
+	for dir in "${terminfo_dirs[@]}"; do
+		first_existing "$dir/${1:0:1}/$1" && return 0
+	done
+	return 1
+}
+
+# Print every shared library and the dynamic loader that ldd lists for the
+# executable $1, one path a line.
+shared_libraries() {
+	local listing
+	listing="$(ldd "$1")" || die "ldd $1 failed; expected a dynamically linked executable"
+	if grep -q 'not found' <<<"$listing"; then
+		die "ldd $1 reports missing libraries:"$'\n'"$listing"
+	fi
+	# Libraries appear as "libtinfo.so.6 => /lib/.../libtinfo.so.6 (0x...)",
+	# the loader as "/lib64/ld-linux-x86-64.so.2 (0x...)" and the vDSO,
+	# which has no file, as "linux-vdso.so.1 (0x...)".
+	awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' <<<"$listing"
+}
+
+# Set tput_files to the host paths of tput, the libraries it loads and the
+# terminfo entries. ncurses-bin and ncurses-base are installed when missing,
+# and ncurses-term when an entry is not found without it.
+ensure_tput_files() {
+	local missing=() entry entry_path tput_binary
+	package_installed ncurses-bin || missing+=(ncurses-bin)
+	package_installed ncurses-base || missing+=(ncurses-base)
+	install_packages "${missing[@]}"
+
+	tput_binary="$(first_existing /usr/bin/tput /bin/tput)" ||
+		die "tput not found in /usr/bin or /bin although ncurses-bin is installed"
+	mapfile -t tput_files < <(shared_libraries "$tput_binary")
+	((${#tput_files[@]} > 0)) ||
+		die "ldd $tput_binary lists no libraries; expected the dynamically linked tput of ncurses-bin"
+	tput_files=("$tput_binary" "${tput_files[@]}")
+
+	for entry in "${terminfo_entries[@]}"; do
+		if ! entry_path="$(find_terminfo "$entry")"; then
+			package_installed ncurses-term ||
+				install_packages ncurses-term
+			entry_path="$(find_terminfo "$entry")" ||
+				die "terminfo entry $entry not found in ${terminfo_dirs[*]} although ncurses-term is installed"
+		fi
+		tput_files+=("$entry_path")
+	done
+}
+
 # Print the SHA-256 hash of the named files' contents together with this
-# script, so that a change to the recipe or to a binary forces a rebuild.
+# script, so that a change to the recipe or to a copied file forces a rebuild.
 content_hash() {
 	sha256sum "${BASH_SOURCE[0]}" "$@" | awk '{print $1}' | sha256sum | awk '{print $1}'
 }
@@ -88,6 +149,17 @@ nobody:x:65534:
 GROUP
 }
 
+# Copy the files in tput_files into the folder $1 at their host paths. cp -L
+# copies a symlink's target under the symlink's name, which is the name that
+# the loader and ncurses look up.
+write_tput_files() {
+	local root="$1" path
+	for path in "${tput_files[@]}"; do
+		mkdir -p "$root/$(dirname "$path")"
+		cp -L "$path" "$root/$path"
+	done
+}
+
 # Import the folder $1 as image $2 with label value $3, then run a shell in it
 # to prove that the image starts.
 import_rootfs() {
@@ -106,7 +178,7 @@ import_rootfs() {
 build_images() {
 	local busybox_hash bash_hash work
 	busybox_hash="$(content_hash "$busybox_binary")"
-	bash_hash="$(content_hash "$busybox_binary" "$bash_binary")"
+	bash_hash="$(content_hash "$busybox_binary" "$bash_binary" "${tput_files[@]}")"
 
 	if [[ "$(image_hash "$busybox_image")" == "$busybox_hash" &&
 		"$(image_hash "$bash_image")" == "$bash_hash" ]]; then
@@ -127,7 +199,10 @@ build_images() {
 	if [[ "$(image_hash "$bash_image")" != "$bash_hash" ]]; then
 		log "building $bash_image"
 		cp "$bash_binary" "$work/rootfs/bin/bash"
+		write_tput_files "$work/rootfs"
 		import_rootfs "$work/rootfs" "$bash_image" "$bash_hash"
+		docker run --rm --network none "$bash_image" tput -T xterm-256color colors >/dev/null ||
+			die "tput does not run in the new image $bash_image; see the error above"
 	fi
 }
 
@@ -155,6 +230,7 @@ main() {
 		die "no Docker engine responds to 'docker info'; run scripts/docker-up.sh first"
 
 	ensure_static_binaries
+	ensure_tput_files
 	build_images
 	tag_busybox_alias
 

@@ -464,12 +464,15 @@ func TestResizeKeepsEveryRowExact(t *testing.T) {
 	}
 }
 
-func TestPortsAreHyperlinks(t *testing.T) {
+func TestPortsOfFinishedRun(t *testing.T) {
 	m, _ := newTestModel(Options{})
 	update(m, tea.WindowSizeMsg{Width: 120, Height: 40}, eventsMsg{events: finishedRun()})
 	frame := m.compose()
-	if !strings.Contains(frame, ansi.SetHyperlink("http://127.0.0.1:8080")) {
-		t.Error("the ready port is not an OSC 8 hyperlink")
+	if strings.Contains(frame, ansi.SetHyperlink("http://127.0.0.1:8080")) {
+		t.Error("the port of a finished run is still a hyperlink")
+	}
+	if !strings.Contains(ansi.Strip(frame), "closed") {
+		t.Error("the port of a finished run is not shown as closed")
 	}
 	if strings.Contains(frame, ansi.SetHyperlink("9090")) {
 		t.Error("the failed port is a hyperlink")
@@ -651,4 +654,18 @@ func isQuit(cmd tea.Cmd) bool {
 		}
 	}
 	return false
+}
+
+func TestPortsOfRunningRunAreHyperlinks(t *testing.T) {
+	var running []engine.Event
+	for _, e := range finishedRun() {
+		if _, done := e.(engine.RunFinished); !done {
+			running = append(running, e)
+		}
+	}
+	m, _ := newTestModel(Options{})
+	update(m, tea.WindowSizeMsg{Width: 120, Height: 40}, eventsMsg{events: running})
+	if frame := m.compose(); !strings.Contains(frame, ansi.SetHyperlink("http://127.0.0.1:8080")) {
+		t.Error("the ready port is not an OSC 8 hyperlink")
+	}
 }

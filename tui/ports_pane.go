@@ -27,14 +27,17 @@ func (m *model) renderPorts(w, h int) []string {
 // portLine draws one port: an icon, the URL, then the state and reason.
 func (m *model) portLine(p engine.PortState, w int) string {
 	var icon, state string
-	switch p.Status {
-	case engine.PortReady:
-		icon, state = styleGreen+"●"+sgrReset, styleGreen+"ready"+sgrReset
-	case engine.PortFailed:
+	switch {
+	case p.Status == engine.PortFailed:
 		icon, state = styleRed+"✘"+sgrReset, styleRed+"failed"+sgrReset
 		if p.Detail != "" {
 			state += " " + sanitizeName(firstLine(p.Detail))
 		}
+	case m.run.finished != nil:
+		// The run removed its containers: nothing answers on the port now.
+		icon, state = styleDim+"○"+sgrReset, styleDim+"closed"+sgrReset
+	case p.Status == engine.PortReady:
+		icon, state = styleGreen+"●"+sgrReset, styleGreen+"ready"+sgrReset
 	default:
 		icon, state = styleCyan+m.spinner()+sgrReset, styleCyan+"starting"+sgrReset
 	}
@@ -50,7 +53,7 @@ func (m *model) portLine(p engine.PortState, w int) string {
 	urlW := min(textWidth(url, m.method), max(w-3, 0))
 	shown := fit(url, urlW, m.method)
 	link := styleLink + shown + sgrReset
-	if p.Status != engine.PortFailed && strings.HasPrefix(href, "http") {
+	if p.Status != engine.PortFailed && m.run.finished == nil && strings.HasPrefix(href, "http") {
 		link = ansi.SetHyperlink(href) + link + ansi.ResetHyperlink()
 	}
 	rest := fit(" "+state, max(w-3-urlW, 0), m.method)

@@ -38,6 +38,11 @@ __werk_run() {
 	else
 		__werk_rc=0
 	fi
+	# Keep the exports of every passed step, so a shell that a later step
+	# ends (exit, set -e) can be replaced by one with the same variables.
+	if [ "$__werk_rc" -eq 0 ]; then
+		cat /proc/self/environ >/werk/env.last 2>/dev/null
+	fi
 	__werk_done "$__werk_rc"
 	return 0
 }

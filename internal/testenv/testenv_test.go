@@ -170,6 +170,30 @@ func TestBashImageRunsBash(t *testing.T) {
 	}
 }
 
+// TestBashImageRunsTput checks the dynamically linked tput that
+// scripts/box-images.sh copies into the bash image with its libraries and
+// terminfo entries. A missing library or loader makes tput fail to start, and
+// a missing entry makes tput -T exit non-zero.
+func TestBashImageRunsTput(t *testing.T) {
+	cli := Docker(t)
+	RequireImage(t, cli, BashImage)
+
+	script := `command -v tput
+tput -T xterm-256color colors
+for term in xterm-256color xterm screen tmux-256color vt100 linux dumb; do
+	tput -T "$term" longname >/dev/null || echo "missing terminfo entry $term"
+done`
+	res := runContainer(t, cli, BashImage, "", "sh", "-c", script)
+	if res.exitCode != 0 {
+		t.Fatalf("script exited with %d; stdout:\n%s\nstderr:\n%s", res.exitCode, res.stdout, res.stderr)
+	}
+
+	expected := "/usr/bin/tput\n256\n"
+	if res.stdout != expected {
+		t.Errorf("output = %q, expected %q; stderr:\n%s", res.stdout, expected, res.stderr)
+	}
+}
+
 // TestUserNetworkAlias checks what werk's services rely on: a container
 // reaches another one by its alias on a user-defined network.
 func TestUserNetworkAlias(t *testing.T) {
