@@ -46,7 +46,10 @@ type pipelineFlags struct {
 	push              bool
 	tuiLogLines       int
 	tuiLogMiB         int
-	debug             debugFlags
+	// restartOnConfigChange restarts the pipeline with the new wercker.yml
+	// when a watch step reports a valid change.
+	restartOnConfigChange bool
+	debug                 debugFlags
 }
 
 func newPipelineCommand(name, short string) *cobra.Command {
@@ -83,6 +86,7 @@ func newPipelineCommand(name, short string) *cobra.Command {
 	fl.BoolVar(&f.push, "push", true, "push images in internal/docker-push and internal/docker-scratch-push; false only tags them locally")
 	fl.IntVar(&f.tuiLogLines, "tui-log-lines", tui.DefaultStepLines, "lines of output per step or service the terminal UI keeps for scrolling (the run log keeps all)")
 	fl.IntVar(&f.tuiLogMiB, "tui-log-mib", tui.DefaultStepBytes>>20, "MiB of output per step or service the terminal UI keeps for scrolling (the run log keeps all)")
+	fl.BoolVar(&f.restartOnConfigChange, "restart-on-config-change", false, "when an internal/watch step sees wercker.yml change and the new file is valid, stop the run and start the pipeline again with it (default: only report the change)")
 	f.debug.register(fl)
 	return cmd
 }
@@ -113,29 +117,16 @@ func runPipeline(cmd *cobra.Command, command, dir string, f *pipelineFlags) erro
 		pull = engine.PullNever
 	}
 
-	file, pipeline, err := loadPipeline(projectDir, f)
+	loader := &pipelineLoader{cmd: cmd, flags: f, projectDir: projectDir, project: steps.Project{Dir: projectDir, WorkingDir: workingDir}}
+	cfg, err := loader.load()
 	if err != nil {
 		return &exitError{code: exitFailed, err: err}
 	}
-	project := steps.Project{Dir: projectDir, WorkingDir: workingDir}
-	mainSteps, err := steps.BuildAll(pipeline.StepsFor(f.deployTarget), project)
-	if err != nil {
-		return &exitError{code: exitFailed, err: err}
-	}
-	afterSteps, err := steps.BuildAll(pipeline.AfterSteps, project)
-	if err != nil {
-		return &exitError{code: exitFailed, err: err}
-	}
-	if f.deployTarget != "" {
-		if _, ok := pipeline.Targets[f.deployTarget]; !ok {
-			// A typo must not deploy the default steps; a pipeline without
-			// targets runs its steps, as wercker did.
-			if len(pipeline.TargetNames) > 0 {
-				return &exitError{code: exitFailed, err: fmt.Errorf("pipeline %q has no deploy target %q; its targets are %s",
-					pipeline.Name, f.deployTarget, strings.Join(pipeline.TargetNames, ", "))}
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "werk: pipeline %q has no deploy targets; running its steps for target %q\n", pipeline.Name, f.deployTarget)
-		}
+	file, pipeline, mainSteps, afterSteps := cfg.file, cfg.pipeline, cfg.main, cfg.after
+	if _, ok := pipeline.Targets[f.deployTarget]; f.deployTarget != "" && !ok {
+		// The loader rejects an unknown target of a pipeline that has
+		// targets; one without targets runs its steps, as wercker did.
+		fmt.Fprintf(cmd.ErrOrStderr(), "werk: pipeline %q has no deploy targets; running its steps for target %q\n", pipeline.Name, f.deployTarget)
 	}
 	for _, w := range file.Warnings {
 		fmt.Fprintf(cmd.ErrOrStderr(), "werk: warning: %v\n", w)
@@ -165,16 +156,21 @@ func runPipeline(cmd *cobra.Command, command, dir string, f *pipelineFlags) erro
 		DirectMount:   f.directMount,
 		NoPush:        !f.push,
 		HostEnv:       hostEnv,
-		Timeouts:      timeouts(cmd, f, file),
+		Timeouts:      cfg.timeouts,
 	}
 	if err := applyDebug(&opts, &f.debug, append(append([]engine.Step(nil), mainSteps...), afterSteps...), useTUI(cmd.OutOrStdout(), f.noTUI)); err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
 	if useTUI(cmd.OutOrStdout(), f.noTUI) {
 		return runWithTUI(cmd, &tuiPipeline{
-			docker: docker, opts: opts, main: mainSteps, after: afterSteps, project: project,
-			limits: tui.Limits{StepLines: f.tuiLogLines, StepBytes: f.tuiLogMiB << 20},
+			docker: docker, opts: opts, main: mainSteps, after: afterSteps, load: loader.load,
+			limits:                tui.Limits{StepLines: f.tuiLogLines, StepBytes: f.tuiLogMiB << 20},
+			restartOnConfigChange: f.restartOnConfigChange,
 		})
+	}
+	if f.restartOnConfigChange {
+		p := &restartingPipeline{cmd: cmd, docker: docker, opts: opts, config: cfg, loader: loader}
+		return p.run()
 	}
 	bus := engine.NewBus(nil)
 	runner := engine.NewRunner(docker, bus, opts, mainSteps, afterSteps)
@@ -185,7 +181,7 @@ func runPipeline(cmd *cobra.Command, command, dir string, f *pipelineFlags) erro
 		return &exitError{code: exitFailed, err: err}
 	}
 	defer logFile.Close()
-	done := consume(bus, cmd.OutOrStdout(), logFile)
+	done := consume(bus, cmd.OutOrStdout(), logFile, false)
 
 	stopSignals := handleSignals(runner)
 	result := runner.Run(ctx)
@@ -234,8 +230,10 @@ func timeouts(cmd *cobra.Command, f *pipelineFlags, file *config.File) engine.Ti
 }
 
 // consume starts the printers: the run's log file always, and the plain
-// printer on out. It returns a channel closed when both have drained.
-func consume(bus *engine.Bus, out io.Writer, logFile io.Writer) <-chan struct{} {
+// printer on out. restartOnConfigChange words their lines about a changed
+// wercker.yml for --restart-on-config-change. It returns a channel closed
+// when both have drained.
+func consume(bus *engine.Bus, out io.Writer, logFile io.Writer, restartOnConfigChange bool) <-chan struct{} {
 	done := make(chan struct{})
 	fileSub := bus.Subscribe(4096, false)
 	screenSub := bus.Subscribe(4096, false)
@@ -243,6 +241,8 @@ func consume(bus *engine.Bus, out io.Writer, logFile io.Writer) <-chan struct{} 
 	go func() {
 		filePrinter := tui.NewPlain(logFile, false)
 		screen := tui.NewPlain(rawAwareWriter{out}, color)
+		filePrinter.SetRestartOnConfigChange(restartOnConfigChange)
+		screen.SetRestartOnConfigChange(restartOnConfigChange)
 		fileDone := make(chan struct{})
 		go func() {
 			filePrinter.Consume(fileSub)

@@ -18,7 +18,6 @@ import (
 	"werk/config"
 	"werk/engine"
 	"werk/steps"
-	"werk/tui"
 )
 
 // pipelineConfig is wercker.yml as loaded at one moment: the selected
@@ -137,7 +136,7 @@ func (p *restartingPipeline) runOnce(ctrl *restartController, out io.Writer) (en
 	}
 	defer logFile.Close()
 
-	done := consumeRestarting(bus, out, logFile)
+	done := consume(bus, out, logFile, true)
 	stopWatching := p.restartOnConfigChange(bus, ctrl)
 	// A signal between two runs ends werk before the next run starts.
 	result := engine.RunFinished{Result: engine.ResultInterrupted, ExitCode: exitInterrupted, Err: engine.ErrInterrupted}
@@ -153,7 +152,7 @@ func (p *restartingPipeline) runOnce(ctrl *restartController, out io.Writer) (en
 }
 
 // restartOnConfigChange follows the run's events. On a valid ConfigChanged
-// it loads wercker.yml again: when that works, it asks ctrl for a restart
+// it loads wercker.yml again: when that works, it requests from ctrl a restart
 // with the new pipeline; when it fails (the file changed again in between),
 // it reports the error on the bus and the run goes on. Call stop before
 // closing the bus: it returns once no reload is in progress.
@@ -161,7 +160,7 @@ func (p *restartingPipeline) restartOnConfigChange(bus *engine.Bus, ctrl *restar
 	// Lossy, because only ConfigChanged matters here and a reload must not
 	// hold up the run's log lines.
 	sub := bus.Subscribe(64, true)
-	// changes holds at most one pending path: a reload reads the file as it
+	// changes contains at most one pending path: a reload reads the file as it
 	// is then, so later changes in the meantime need no reload of their own.
 	changes := make(chan string, 1)
 	go func() {
@@ -200,30 +199,6 @@ func (p *restartingPipeline) restartOnConfigChange(bus *engine.Bus, ctrl *restar
 		close(quit)
 		<-done
 	}
-}
-
-// consumeRestarting starts the printers as consume does, with lines that
-// say werk restarts the pipeline on a valid change of wercker.yml.
-func consumeRestarting(bus *engine.Bus, out io.Writer, logFile io.Writer) <-chan struct{} {
-	done := make(chan struct{})
-	fileSub := bus.Subscribe(4096, false)
-	screenSub := bus.Subscribe(4096, false)
-	color := isTerminal(out) && os.Getenv("NO_COLOR") == ""
-	go func() {
-		defer close(done)
-		filePrinter := tui.NewPlain(logFile, false)
-		filePrinter.SetRestartOnConfigChange(true)
-		screen := tui.NewPlain(out, color)
-		screen.SetRestartOnConfigChange(true)
-		fileDone := make(chan struct{})
-		go func() {
-			filePrinter.Consume(fileSub)
-			close(fileDone)
-		}()
-		screen.Consume(screenSub)
-		<-fileDone
-	}()
-	return done
 }
 
 // restartController carries restart requests and signals to the current

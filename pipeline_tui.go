@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,7 +17,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"werk/engine"
-	"werk/steps"
 	"werk/tui"
 )
 
@@ -29,30 +29,27 @@ func useTUI(out io.Writer, noTUI bool) bool {
 	return !noTUI && isTerminal(out) && os.Getenv("TERM") != "dumb"
 }
 
-// tuiPipeline holds the options and steps that the runs of one pipeline
-// under the terminal app share.
+// tuiPipeline holds the options and steps of the next run of a pipeline
+// under the terminal app.
 type tuiPipeline struct {
-	docker  *engine.Docker
-	opts    engine.Options
-	main    []engine.Step
-	after   []engine.Step
-	project steps.Project
-	limits  tui.Limits
+	docker *engine.Docker
+	opts   engine.Options
+	main   []engine.Step
+	after  []engine.Step
+	// load reads wercker.yml again and builds the pipeline's steps for a
+	// rerun; nil when the steps do not come from wercker.yml (werk shell),
+	// and then the app offers no rerun.
+	load   func() (*pipelineConfig, error)
+	limits tui.Limits
+	// restartOnConfigChange reruns the pipeline when wercker.yml changes
+	// and is valid, without waiting for the rerun key.
+	restartOnConfigChange bool
 }
 
-// rebuild builds fresh steps for a rerun, so no state of the last run's
-// steps carries over.
-func (p *tuiPipeline) rebuild() error {
-	mainSteps, err := steps.BuildAll(p.opts.Pipeline.StepsFor(p.opts.DeployTarget), p.project)
-	if err != nil {
-		return err
-	}
-	afterSteps, err := steps.BuildAll(p.opts.Pipeline.AfterSteps, p.project)
-	if err != nil {
-		return err
-	}
-	p.main, p.after = mainSteps, afterSteps
-	return nil
+// use makes the next run run cfg's pipeline.
+func (p *tuiPipeline) use(cfg *pipelineConfig) {
+	cfg.apply(&p.opts)
+	p.main, p.after = cfg.main, cfg.after
 }
 
 // runWithTUI runs the pipeline under the terminal app until the user quits,
@@ -61,13 +58,14 @@ func (p *tuiPipeline) rebuild() error {
 // run log.
 func runWithTUI(cmd *cobra.Command, p *tuiPipeline) error {
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	ctrl := &tuiController{}
+	ctrl := newTUIController(p.load)
 	app := tui.New(ctrl, tui.Options{
-		Command:    p.opts.Command,
-		WorkingDir: p.opts.WorkingDir,
-		CanRerun:   p.opts.Command == "dev",
-		Color:      os.Getenv("NO_COLOR") == "",
-		Limits:     p.limits,
+		Command:               p.opts.Command,
+		WorkingDir:            p.opts.WorkingDir,
+		CanRerun:              p.opts.Command == "dev" && p.load != nil,
+		RestartOnConfigChange: p.restartOnConfigChange && p.load != nil,
+		Color:                 os.Getenv("NO_COLOR") == "",
+		Limits:                p.limits,
 	})
 	// The app opens the terminal panes of internal/shell and debug shells,
 	// and answers the pauses of step-by-step debugging.
@@ -128,20 +126,18 @@ func runWithTUI(cmd *cobra.Command, p *tuiPipeline) error {
 	return nil
 }
 
-// runLoop runs the pipeline, again for every rerun the user asks for, and
-// returns the outcome of the last run.
+// runLoop runs the pipeline, again for every rerun the user asks for while
+// a run is going or after it has ended, and returns the outcome of the last
+// run once the app has quit.
 func runLoop(p *tuiPipeline, ctrl *tuiController, app *tui.App) engine.RunFinished {
-	var last engine.RunFinished
-	for run := 0; ; run++ {
-		if run > 0 {
-			if err := p.rebuild(); err != nil {
-				return reportRerunError(app, err)
-			}
-		}
-		last = runOnce(p, ctrl, app)
-		if !ctrl.takeRerun() {
+	last := runOnce(p, ctrl, app)
+	for {
+		next := ctrl.waitRerun()
+		if next == nil {
 			return last
 		}
+		p.use(next)
+		last = runOnce(p, ctrl, app)
 	}
 }
 
@@ -157,7 +153,7 @@ func runOnce(p *tuiPipeline, ctrl *tuiController, app *tui.App) engine.RunFinish
 	if err != nil {
 		slog.Error("run log not written", "run", runner.Info().ID, "err", err)
 	} else {
-		fileDone = logToFile(bus, logFile)
+		fileDone = logToFile(bus, logFile, p.restartOnConfigChange)
 	}
 	appDone := app.Follow(tui.Subscribe(bus))
 
@@ -177,15 +173,18 @@ func runOnce(p *tuiPipeline, ctrl *tuiController, app *tui.App) engine.RunFinish
 // logToFile writes every event of bus to the run's log file, as the plain
 // printer does without colours. Writes are buffered and flushed whenever no
 // event is waiting, so a flood of lines costs few system calls and the file
-// is current whenever the run is quiet. The returned channel closes when the
-// bus has closed and the file has every event.
-func logToFile(bus *engine.Bus, logFile io.Writer) <-chan struct{} {
+// is current whenever the run is quiet. restartOnConfigChange words the
+// lines about a changed wercker.yml for --restart-on-config-change. The
+// returned channel closes when the bus has closed and the file has every
+// event.
+func logToFile(bus *engine.Bus, logFile io.Writer, restartOnConfigChange bool) <-chan struct{} {
 	done := make(chan struct{})
 	sub := bus.Subscribe(4096, false)
 	go func() {
 		defer close(done)
 		w := bufio.NewWriterSize(logFile, 64<<10)
 		printer := tui.NewPlain(w, false)
+		printer.SetRestartOnConfigChange(restartOnConfigChange)
 		for e := range sub.C {
 			printer.Handle(e)
 			if len(sub.C) == 0 {
@@ -201,29 +200,35 @@ func logToFile(bus *engine.Bus, logFile io.Writer) <-chan struct{} {
 	return done
 }
 
-// reportRerunError shows why a rerun could not start, as a failed run.
-func reportRerunError(app *tui.App, err error) engine.RunFinished {
-	result := engine.RunFinished{Result: engine.ResultFailed, ExitCode: exitFailed, Err: err, Time: time.Now()}
-	bus := engine.NewBus(nil)
-	done := app.Follow(tui.Subscribe(bus))
-	bus.Publish(engine.Notice{Level: engine.NoticeError, Text: "rerun failed: " + err.Error(), Time: time.Now()})
-	bus.Publish(result)
-	bus.Close()
-	<-done
-	return result
-}
-
 // tuiController carries the app's requests to the current runner. Ctrl-C in
 // the app and SIGINT, SIGTERM and SIGHUP all go through Interrupt.
 type tuiController struct {
+	// load reads wercker.yml for a rerun; nil when reruns are not offered.
+	load func() (*pipelineConfig, error)
+
 	mu      sync.Mutex
 	runner  *engine.Runner
 	running bool
-	rerun   bool
+	// next is the pipeline of the requested rerun; nil when none is.
+	next *pipelineConfig
 	// quitting is set once the app has quit: no rerun starts after it.
 	quitting bool
+	// wake tells waitRerun that next or quitting changed.
+	wake chan struct{}
 	// forced runs forcedExitDelay after an interrupt that forced a kill.
 	forced func()
+}
+
+func newTUIController(load func() (*pipelineConfig, error)) *tuiController {
+	return &tuiController{load: load, wake: make(chan struct{}, 1)}
+}
+
+// notify wakes waitRerun; a wake-up that is already pending suffices.
+func (c *tuiController) notify() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
 }
 
 var _ tui.Controller = (*tuiController)(nil)
@@ -244,7 +249,7 @@ func (c *tuiController) finish() {
 func (c *tuiController) Interrupt() bool {
 	c.mu.Lock()
 	r, running := c.runner, c.running
-	c.rerun = false
+	c.next = nil
 	c.mu.Unlock()
 	if !running {
 		return false
@@ -256,29 +261,53 @@ func (c *tuiController) Interrupt() bool {
 	return forced
 }
 
-// Rerun requests another run once the current one ends, and stops the
-// current one. A UserStoppable step (a watch) ends as on the first Ctrl-C.
-func (c *tuiController) Rerun() {
+// Rerun loads wercker.yml and builds the pipeline's steps, then requests
+// another run with them once the current one ends, and stops the current
+// one: a UserStoppable step (a watch) ends as on the first Ctrl-C. When the
+// file does not load, it returns the error and the current run goes on. A
+// second request before the run has ended replaces the loaded pipeline and
+// interrupts nothing more, so it never forces a kill.
+func (c *tuiController) Rerun() error {
+	if c.load == nil {
+		return errors.New("this command cannot run its pipeline again")
+	}
+	next, err := c.load()
+	if err != nil {
+		slog.Warn("rerun not started: the config did not load", "err", err)
+		return err
+	}
 	c.mu.Lock()
 	if c.quitting {
 		c.mu.Unlock()
-		return
+		return nil
 	}
-	c.rerun = true
+	first := c.next == nil
+	c.next = next
 	r, running := c.runner, c.running
 	c.mu.Unlock()
-	if running {
+	c.notify()
+	if running && first {
 		r.Interrupt()
 	}
+	return nil
 }
 
-// takeRerun reports whether a rerun was asked for, and clears the request.
-func (c *tuiController) takeRerun() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	rerun := c.rerun && !c.quitting
-	c.rerun = false
-	return rerun
+// waitRerun waits until a rerun is requested, and returns its pipeline and
+// clears the request, or until the app quits, and returns nil.
+func (c *tuiController) waitRerun() *pipelineConfig {
+	for {
+		c.mu.Lock()
+		next, quitting := c.next, c.quitting
+		c.next = nil
+		c.mu.Unlock()
+		switch {
+		case quitting:
+			return nil
+		case next != nil:
+			return next
+		}
+		<-c.wake
+	}
 }
 
 // quit records that the app has quit. When a run is still going (the app
@@ -286,9 +315,10 @@ func (c *tuiController) takeRerun() bool {
 func (c *tuiController) quit() bool {
 	c.mu.Lock()
 	c.quitting = true
-	c.rerun = false
+	c.next = nil
 	running := c.running
 	c.mu.Unlock()
+	c.notify()
 	if running {
 		c.Interrupt()
 	}

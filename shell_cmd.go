@@ -115,7 +115,7 @@ func runShell(cmd *cobra.Command, dir string, f *shellFlags) error {
 	}
 	if withTUI {
 		return runWithTUI(cmd, &tuiPipeline{
-			docker: docker, opts: opts, main: []engine.Step{step}, project: project,
+			docker: docker, opts: opts, main: []engine.Step{step},
 			limits: tui.Limits{StepLines: tui.DefaultStepLines, StepBytes: tui.DefaultStepBytes},
 		})
 	}
@@ -129,7 +129,7 @@ func runShell(cmd *cobra.Command, dir string, f *shellFlags) error {
 		return &exitError{code: exitFailed, err: err}
 	}
 	defer logFile.Close()
-	done := consume(bus, cmd.OutOrStdout(), logFile)
+	done := consume(bus, cmd.OutOrStdout(), logFile, false)
 	stopSignals := handleSignals(runner)
 	result := runner.Run(ctx)
 	stopSignals()

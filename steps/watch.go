@@ -406,18 +406,12 @@ func (r *watchRun) stopCurrent(ctx context.Context) {
 }
 
 // checkConfig loads the changed wercker.yml and builds the run's pipeline
-// from it, then publishes whether a restart would apply it.
+// from it, then publishes whether a restart would apply it. The printers
+// and the terminal app word the ConfigChanged event themselves, because
+// only they know whether werk restarts on its own.
 func (r *watchRun) checkConfig() {
 	err := r.validateConfig()
-	name := filepath.Base(r.configPath)
 	r.publish(engine.ConfigChanged{Path: r.configPath, Err: err, Time: time.Now()})
-	if err != nil {
-		r.publish(engine.Notice{Level: engine.NoticeError, Time: time.Now(),
-			Text: fmt.Sprintf("%s changed but cannot be used, so the running pipeline goes on unchanged: %v", name, err)})
-		return
-	}
-	r.publish(engine.Notice{Level: engine.NoticeInfo, Time: time.Now(),
-		Text: fmt.Sprintf("%s changed and is valid; restart the pipeline to apply it", name)})
 }
 
 func (r *watchRun) validateConfig() error {

@@ -17,9 +17,12 @@ type Controller interface {
 	// Interrupt stops the running pipeline: the first call gracefully, a
 	// later one by force. It returns true when it forced a kill.
 	Interrupt() bool
-	// Rerun starts the pipeline again once the current run has ended,
-	// stopping that run first if it still runs.
-	Rerun()
+	// Rerun loads the pipeline's configuration again and, when it loads,
+	// starts the pipeline with it once the current run has ended, stopping
+	// that run first if it still runs. When the configuration does not
+	// load, it returns the error and the current run goes on. It may read
+	// files, so the app calls it from a command, never from Update.
+	Rerun() error
 }
 
 // inputMode is the target of typed keys: the panes, the search query or the
@@ -85,6 +88,12 @@ type model struct {
 	quitAfterRun bool
 	rerunPending bool
 	ticking      bool
+	// configNote is the status-bar text about the last change of
+	// wercker.yml: the restart prompt, or the error when the file is
+	// invalid (then configInvalid is set). It stays until a restart starts
+	// or the file changes again.
+	configNote    string
+	configInvalid bool
 
 	// sh is the terminal pane and the pause prompt (app_shell.go).
 	sh shellState
@@ -188,6 +197,8 @@ func (m *model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case savedMsg:
 		m.saved(msg)
+	case rerunMsg:
+		m.rerunDone(msg)
 	case quitAfterRunMsg:
 		m.quitAfterRun = true
 		if !m.run.active() && !m.rerunPending {

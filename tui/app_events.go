@@ -16,9 +16,9 @@ func (m *model) applyEvents(events []engine.Event) tea.Cmd {
 	var cmd tea.Cmd
 	ports, reloads := len(m.run.ports), len(m.run.reloads)
 	for _, e := range events {
-		if c := m.applyEvent(e); c != nil {
-			cmd = c
-		}
+		// Batch keeps every command: a batch may hold a restart request
+		// and the end of the run.
+		cmd = tea.Batch(cmd, m.applyEvent(e))
 	}
 	if len(m.run.ports) != ports || len(m.run.reloads) != reloads {
 		// The ports and reloads panes grow with their rows.
@@ -29,7 +29,8 @@ func (m *model) applyEvents(events []engine.Event) tea.Cmd {
 }
 
 // applyEvent updates the model with one event. It returns tea.Quit when the
-// run ended and the user asked to quit once it did.
+// run ended and the user asked to quit once it did, and the rerun request
+// of a valid wercker.yml change under RestartOnConfigChange.
 func (m *model) applyEvent(e engine.Event) tea.Cmd {
 	switch v := e.(type) {
 	case engine.RunStarted:
@@ -62,6 +63,8 @@ func (m *model) applyEvent(e engine.Event) tea.Cmd {
 		}
 	case engine.Reload:
 		m.run.setReload(v)
+	case engine.ConfigChanged:
+		return m.configChanged(v)
 	case engine.LogsDropped:
 		m.run.dropped += v.Count
 	case engine.RunFinished:

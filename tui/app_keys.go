@@ -68,7 +68,7 @@ func (m *model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.say("mouse on: the wheel scrolls the pane under the pointer")
 		}
 	case key.Matches(msg, k.Rerun):
-		m.rerun()
+		return m.rerun()
 	case msg.String() == "esc":
 		m.escape()
 	default:
@@ -231,19 +231,12 @@ func (m *model) confirmKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-func (m *model) rerun() {
+// rerun starts the pipeline again with wercker.yml as it is now; the
+// status message follows once the file has loaded (rerunDone).
+func (m *model) rerun() tea.Cmd {
 	if !m.opts.CanRerun {
 		m.say("r reruns the pipeline in werk dev only")
-		return
+		return nil
 	}
-	if m.rerunPending {
-		return
-	}
-	m.rerunPending = true
-	m.ctrl.Rerun()
-	if m.run.active() {
-		m.say("stopping the run to start it again")
-	} else {
-		m.say("starting the pipeline again")
-	}
+	return m.requestRerun(rerunByKey)
 }

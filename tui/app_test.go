@@ -375,7 +375,7 @@ func TestQuitAfterRunMsg(t *testing.T) {
 func TestRerunKey(t *testing.T) {
 	m, ctrl := newTestModel(Options{Command: "dev", CanRerun: true})
 	update(m, tea.WindowSizeMsg{Width: 80, Height: 24}, eventsMsg{events: finishedRun()})
-	update(m, press('r'))
+	updateWithRerun(m, press('r'))
 	if _, reruns := ctrl.counts(); reruns != 1 || !m.rerunPending {
 		t.Fatalf("r: %d reruns, pending %v", reruns, m.rerunPending)
 	}

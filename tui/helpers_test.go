@@ -23,11 +23,13 @@ func TestMain(m *testing.M) {
 }
 
 // fakeController records the app's requests. The second Interrupt reports
-// a forced kill, as the runner does.
+// a forced kill, as the runner does. Rerun returns rerunErr, as when
+// wercker.yml does not load.
 type fakeController struct {
 	mu         sync.Mutex
 	interrupts int
 	reruns     int
+	rerunErr   error
 }
 
 func (f *fakeController) Interrupt() bool {
@@ -37,10 +39,11 @@ func (f *fakeController) Interrupt() bool {
 	return f.interrupts >= 2
 }
 
-func (f *fakeController) Rerun() {
+func (f *fakeController) Rerun() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.reruns++
+	return f.rerunErr
 }
 
 func (f *fakeController) counts() (interrupts, reruns int) {

@@ -6,6 +6,7 @@ package tui
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -35,12 +36,20 @@ type Plain struct {
 	// ports is the last state printed per host port; the runner and a watch
 	// step both probe after a start, and a repeated state is not news.
 	ports map[string]engine.PortStatus
+	// restartOnConfigChange is set when werk restarts the pipeline itself
+	// after a valid change of wercker.yml.
+	restartOnConfigChange bool
 }
 
 // NewPlain returns a printer writing to w; color adds ANSI colours.
 func NewPlain(w io.Writer, color bool) *Plain {
 	return &Plain{w: w, color: color, finished: map[engine.StepRef]engine.StepFinished{}, ports: map[string]engine.PortStatus{}}
 }
+
+// SetRestartOnConfigChange tells the printer whether werk restarts the
+// pipeline itself when wercker.yml changes and is valid
+// (--restart-on-config-change), which the line about such a change says.
+func (p *Plain) SetRestartOnConfigChange(on bool) { p.restartOnConfigChange = on }
 
 // Consume prints every event of sub until its channel closes.
 func (p *Plain) Consume(sub *engine.Subscription) {
@@ -130,6 +139,8 @@ func (p *Plain) Handle(e engine.Event) {
 		}
 	case engine.Reload:
 		p.printReload(v)
+	case engine.ConfigChanged:
+		p.printConfigChanged(v)
 	case engine.LogsDropped:
 		fmt.Fprintf(p.w, "werk: %d log lines not shown here (they are in the run's log file)\n", v.Count)
 	case engine.RunFinished:
@@ -196,6 +207,27 @@ func (p *Plain) printReload(v engine.Reload) {
 	default:
 		p.status("reload #%d %s %s", v.Seq, v.Result, v.Detail)
 	}
+}
+
+func (p *Plain) printConfigChanged(v engine.ConfigChanged) {
+	name := configName(v.Path)
+	switch {
+	case v.Err != nil:
+		fmt.Fprintf(p.w, "%s %s changed but is invalid, so the running pipeline goes on unchanged: %v\n",
+			p.style(ansiRed, "werk: error:"), name, v.Err)
+	case p.restartOnConfigChange:
+		fmt.Fprintf(p.w, "werk: %s changed and is valid; restarting the pipeline with it\n", name)
+	default:
+		fmt.Fprintf(p.w, "werk: %s changed; restart werk to apply it, or use --restart-on-config-change\n", name)
+	}
+}
+
+// configName returns the base name of the wercker.yml at path.
+func configName(path string) string {
+	if path == "" {
+		return "wercker.yml"
+	}
+	return filepath.Base(path)
 }
 
 func (p *Plain) printSummary(v engine.RunFinished) {

@@ -24,6 +24,9 @@ type Options struct {
 	WorkingDir string
 	// CanRerun enables the rerun key (werk dev).
 	CanRerun bool
+	// RestartOnConfigChange reruns the pipeline when wercker.yml changes
+	// and is valid, as the rerun key does, in any command.
+	RestartOnConfigChange bool
 	// Color styles the summary that PrintSummary prints.
 	Color  bool
 	Limits Limits

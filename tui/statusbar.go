@@ -16,6 +16,17 @@ func (m *model) statusBar(w int) string {
 	}
 	left := " " + m.runSummary()
 	var right []string
+	// The note about a changed wercker.yml comes first and may squeeze the
+	// run summary more than a message does, because it stays until acted on.
+	minLeft := w / 2
+	if m.configNote != "" {
+		style := styleWarn
+		if m.configInvalid {
+			style = styleError
+		}
+		right = append(right, style+m.configNote+sgrReset)
+		minLeft = w / 5
+	}
 	if m.message != "" {
 		right = append(right, m.message)
 	}
@@ -28,7 +39,7 @@ func (m *model) statusBar(w int) string {
 	}
 	leftW, rightW := textWidth(left, m.method), textWidth(rightText, m.method)
 	if leftW+rightW+1 > w {
-		left = fit(left, max(w-rightW-1, w/2), m.method)
+		left = fit(left, max(w-rightW-1, minLeft), m.method)
 		leftW = textWidth(left, m.method)
 	}
 	return fit(left+strings.Repeat(" ", max(w-leftW-rightW, 1))+rightText, w, m.method)

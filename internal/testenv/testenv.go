@@ -38,7 +38,7 @@ const (
 	// BusyboxImage contains /bin/busybox, a symlink for every applet, root and
 	// nobody in /etc/passwd, and /tmp with mode 1777.
 	BusyboxImage = "werk-test/busybox:latest"
-	// BashImage is BusyboxImage plus /bin/bash.
+	// BashImage is BusyboxImage plus /bin/bash and tput with its terminfo entries.
 	BashImage = "werk-test/bash:latest"
 )
 
