@@ -183,7 +183,7 @@ func runPipeline(cmd *cobra.Command, command, dir string, f *pipelineFlags) erro
 	defer logFile.Close()
 	done := consume(bus, cmd.OutOrStdout(), logFile, false)
 
-	stopSignals := handleSignals(runner)
+	stopSignals := handleSignals(runner.Interrupt)
 	result := runner.Run(ctx)
 	stopSignals()
 	bus.Close()
@@ -260,10 +260,11 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// handleSignals turns SIGINT, SIGTERM and SIGHUP into interrupts of the run.
+// handleSignals turns SIGINT, SIGTERM and SIGHUP into calls of interrupt,
+// which reports whether it forced a kill.
 // After a forced stop werk exits within forcedExitDelay even if the engine
 // does not respond.
-func handleSignals(runner *engine.Runner) (stop func()) {
+func handleSignals(interrupt func() bool) (stop func()) {
 	ch := make(chan os.Signal, 4)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	quit := make(chan struct{})
@@ -274,7 +275,7 @@ func handleSignals(runner *engine.Runner) (stop func()) {
 				return
 			case sig := <-ch:
 				slog.Info("signal received", "signal", sig.String())
-				if runner.Interrupt() {
+				if interrupt() {
 					time.AfterFunc(forcedExitDelay, func() {
 						restoreTerminal()
 						os.Exit(exitInterrupted)

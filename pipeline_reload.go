@@ -5,12 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -99,7 +96,7 @@ type restartingPipeline struct {
 func (p *restartingPipeline) run() error {
 	out, errOut := p.cmd.OutOrStdout(), p.cmd.ErrOrStderr()
 	ctrl := &restartController{}
-	stopSignals := ctrl.handleSignals()
+	stopSignals := handleSignals(ctrl.interrupt)
 	defer stopSignals()
 
 	for {
@@ -272,32 +269,4 @@ func (c *restartController) interrupt() bool {
 		return false
 	}
 	return r.Interrupt()
-}
-
-// handleSignals turns SIGINT, SIGTERM and SIGHUP into interrupts of the
-// current run, as handleSignals does for a single run.
-func (c *restartController) handleSignals() (stop func()) {
-	ch := make(chan os.Signal, 4)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	quit := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-quit:
-				return
-			case sig := <-ch:
-				slog.Info("signal received", "signal", sig.String())
-				if c.interrupt() {
-					time.AfterFunc(forcedExitDelay, func() {
-						restoreTerminal()
-						os.Exit(exitInterrupted)
-					})
-				}
-			}
-		}
-	}()
-	return func() {
-		signal.Stop(ch)
-		close(quit)
-	}
 }

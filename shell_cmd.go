@@ -130,7 +130,7 @@ func runShell(cmd *cobra.Command, dir string, f *shellFlags) error {
 	}
 	defer logFile.Close()
 	done := consume(bus, cmd.OutOrStdout(), logFile, false)
-	stopSignals := handleSignals(runner)
+	stopSignals := handleSignals(runner.Interrupt)
 	result := runner.Run(ctx)
 	stopSignals()
 	bus.Close()
