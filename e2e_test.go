@@ -185,6 +185,8 @@ func TestPipelines(t *testing.T) {
 			want: []string{`"nope"`, "build"}},
 		{name: "exports survive a dead shell", project: "restore", args: []string{"build"}, wantCode: 1,
 			want: []string{"stage=one result=failed", "runs in a new shell with the variables"}},
+		{name: "progress bar stays one line", project: "progress", args: []string{"build"},
+			want: []string{"[bar] downloading 100%\n[bar] done"}, notWant: []string{"downloading  40%"}},
 		{name: "local step without run.sh", project: "empty-step", args: []string{"build"}, wantCode: 1,
 			want: []string{"has no run.sh"}},
 		{name: "unknown deploy target", project: "deploy-target", args: []string{"deploy", "--deploy-target", "prod"}, wantCode: 1,

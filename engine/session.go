@@ -34,6 +34,11 @@ const (
 	// bar) waits for its newline before it is shown as a line of its own.
 	partialLineDelay = 250 * time.Millisecond
 
+	// redrawnLineDelay replaces partialLineDelay for an unterminated line
+	// that contains a carriage return, such as a progress bar redrawn a few
+	// times a second.
+	redrawnLineDelay = 5 * time.Second
+
 	// maxLineBytes caps one log line; longer output is split into lines of
 	// this size so one huge line cannot exhaust memory.
 	maxLineBytes = 256 * 1024
@@ -423,6 +428,11 @@ func (w *lineWriter) flushIfIdle() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if len(w.buf) == 0 || time.Since(w.lastWrite) < partialLineDelay {
+		return
+	}
+	// A line that redraws itself with carriage returns is a progress bar:
+	// hold it until its newline, so it stays one line, unless it stalls.
+	if bytes.IndexByte(w.buf, '\r') >= 0 && time.Since(w.lastWrite) < redrawnLineDelay {
 		return
 	}
 	// A marker is always written whole with its newline; never split one.

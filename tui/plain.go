@@ -187,6 +187,12 @@ func (p *Plain) printLog(v engine.LogLine) {
 		prefix = p.style(ansiDim, prefix)
 	}
 	text := v.Text
+	// A carriage return redraws the line on a terminal (progress bars);
+	// after the prefix it would overwrite the prefix, so print the last
+	// state of the line only.
+	if i := strings.LastIndexByte(text, '\r'); i >= 0 {
+		text = text[i+1:]
+	}
 	if !p.color {
 		text = StripANSI(text)
 	}
