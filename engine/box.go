@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
@@ -35,7 +36,10 @@ type Box struct {
 	SourceDir string
 	shell     []string
 
-	mu      sync.Mutex
+	mu sync.Mutex
+	// startMu makes starts of the step shell take turns, so a shell warmed
+	// up in the background and a step that needs one never start two.
+	startMu sync.Mutex
 	session *session
 	// env is the environment every new step shell starts with.
 	env []string
@@ -68,6 +72,8 @@ func (b *Box) setSessionEnv(env []string) {
 // currentSession returns the live step shell, starting a new one when there
 // is none or the last one exited.
 func (b *Box) currentSession(ctx context.Context) (*session, bool, error) {
+	b.startMu.Lock()
+	defer b.startMu.Unlock()
 	b.mu.Lock()
 	s := b.session
 	env := b.env
@@ -397,4 +403,15 @@ func shellName(name string) string {
 func hostDirExists(dir string) bool {
 	st, err := os.Stat(filepath.Clean(dir))
 	return err == nil && st.IsDir()
+}
+
+// warmSession starts the step shell in the background, so it is ready while
+// the first step's files are copied. A failure is left for that step to
+// report, since it starts the shell again.
+func (b *Box) warmSession(ctx context.Context) {
+	go func() {
+		if _, _, err := b.currentSession(ctx); err != nil {
+			slog.Debug("starting the step shell ahead of the first step", "err", err)
+		}
+	}()
 }

@@ -284,13 +284,14 @@ func (r *Runner) setup(ctx context.Context) error {
 	if err := r.createBox(ctx, links); err != nil {
 		return err
 	}
-	if err := r.createOutputDir(ctx); err != nil {
-		return err
-	}
-	if !r.opts.DirectMount {
-		if err := r.copySource(ctx); err != nil {
+	// In copy mode the source archive carries /pipeline/output too, which
+	// saves a copy call.
+	if r.opts.DirectMount {
+		if err := r.createOutputDir(ctx); err != nil {
 			return err
 		}
+	} else if err := r.copySource(ctx); err != nil {
+		return err
 	}
 	if err := r.docker.API.ContainerStart(ctx, r.box.ID, containerStartOptions()); err != nil {
 		err = portError(ctx, r.docker, fmt.Errorf("starting the box container: %w", err))
@@ -303,6 +304,7 @@ func (r *Runner) setup(ctx context.Context) error {
 	r.mu.Lock()
 	r.box.setSessionEnv(r.env.List())
 	r.mu.Unlock()
+	r.box.warmSession(ctx)
 	r.announcePorts(ctx)
 	return nil
 }

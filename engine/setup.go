@@ -366,7 +366,14 @@ func (r *Runner) copySource(ctx context.Context) error {
 	go func() {
 		var err error
 		prefix := strings.TrimPrefix(r.basePath, "/")
-		files, size, err = SourceTar(pw, r.opts.ProjectDir, prefix, []string{r.opts.WorkingDir}, []string{".werckerignore"})
+		tw := tar.NewWriter(pw)
+		err = tw.WriteHeader(outputDirHeader())
+		if err == nil {
+			files, size, err = writeTree(tw, r.opts.ProjectDir, prefix, []string{r.opts.WorkingDir}, []string{".werckerignore"})
+		}
+		if err == nil {
+			err = tw.Close()
+		}
 		pw.CloseWithError(err)
 	}()
 	err := r.docker.API.CopyToContainer(ctx, r.box.ID, "/", pr, container.CopyToContainerOptions{})
@@ -384,8 +391,7 @@ func (r *Runner) copySource(ctx context.Context) error {
 func (r *Runner) createOutputDir(ctx context.Context) error {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	hdr := &tar.Header{Typeflag: tar.TypeDir, Name: "pipeline/output/", Mode: 0o755, ModTime: time.Now()}
-	if err := tw.WriteHeader(hdr); err != nil {
+	if err := tw.WriteHeader(outputDirHeader()); err != nil {
 		return err
 	}
 	if err := tw.Close(); err != nil {
@@ -418,4 +424,9 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// outputDirHeader is the archive entry of /pipeline/output.
+func outputDirHeader() *tar.Header {
+	return &tar.Header{Typeflag: tar.TypeDir, Name: "pipeline/output/", Mode: 0o755, ModTime: time.Now()}
 }
