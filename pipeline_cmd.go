@@ -172,23 +172,10 @@ func runPipeline(cmd *cobra.Command, command, dir string, f *pipelineFlags) erro
 		p := &restartingPipeline{cmd: cmd, docker: docker, opts: opts, config: cfg, loader: loader}
 		return p.run()
 	}
-	bus := engine.NewBus(nil)
-	runner := engine.NewRunner(docker, bus, opts, mainSteps, afterSteps)
-	slog.Info("run starting", "run", runner.Info().ID, "command", command, "pipeline", pipeline.Name, "project", projectDir)
-
-	logFile, err := openRunLog(workingDir, runner.Info().ID)
+	result, err := runPlain(ctx, cmd.OutOrStdout(), docker, opts, mainSteps, afterSteps)
 	if err != nil {
-		return &exitError{code: exitFailed, err: err}
+		return err
 	}
-	defer logFile.Close()
-	done := consume(bus, cmd.OutOrStdout(), logFile, false)
-
-	stopSignals := handleSignals(runner.Interrupt)
-	result := runner.Run(ctx)
-	stopSignals()
-	bus.Close()
-	<-done
-	slog.Info("run finished", "run", runner.Info().ID, "result", result.Result.String(), "status", result.ExitCode)
 	if result.ExitCode != 0 {
 		return &exitError{code: result.ExitCode}
 	}
@@ -350,4 +337,29 @@ func prepareRun(ctx context.Context, workingDir, envFile, dockerHost string) (ho
 		docker.Close()
 		closeLog()
 	}, nil
+}
+
+// runPlain runs one pipeline with the plain printer on out and the run log
+// under the working directory, with signals mapped to interrupts. The error
+// it returns is an *exitError for a setup problem; the run's own outcome is
+// in the result.
+func runPlain(ctx context.Context, out io.Writer, docker *engine.Docker, opts engine.Options, mainSteps, afterSteps []engine.Step) (engine.RunFinished, error) {
+	bus := engine.NewBus(nil)
+	runner := engine.NewRunner(docker, bus, opts, mainSteps, afterSteps)
+	slog.Info("run starting", "run", runner.Info().ID, "command", opts.Command, "pipeline", opts.Pipeline.Name, "project", opts.ProjectDir)
+
+	logFile, err := openRunLog(opts.WorkingDir, runner.Info().ID)
+	if err != nil {
+		return engine.RunFinished{}, &exitError{code: exitFailed, err: err}
+	}
+	defer logFile.Close()
+	done := consume(bus, out, logFile, false)
+
+	stopSignals := handleSignals(runner.Interrupt)
+	result := runner.Run(ctx)
+	stopSignals()
+	bus.Close()
+	<-done
+	slog.Info("run finished", "run", runner.Info().ID, "result", result.Result.String(), "status", result.ExitCode)
+	return result, nil
 }

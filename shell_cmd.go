@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -121,21 +120,10 @@ func runShell(cmd *cobra.Command, dir string, f *shellFlags) error {
 	}
 	opts.Terminals = rawTerminalHost{}
 
-	bus := engine.NewBus(nil)
-	runner := engine.NewRunner(docker, bus, opts, []engine.Step{step}, nil)
-	slog.Info("shell starting", "run", runner.Info().ID, "pipeline", pipeline.Name, "project", projectDir)
-	logFile, err := openRunLog(workingDir, runner.Info().ID)
+	result, err := runPlain(ctx, cmd.OutOrStdout(), docker, opts, []engine.Step{step}, nil)
 	if err != nil {
-		return &exitError{code: exitFailed, err: err}
+		return err
 	}
-	defer logFile.Close()
-	done := consume(bus, cmd.OutOrStdout(), logFile, false)
-	stopSignals := handleSignals(runner.Interrupt)
-	result := runner.Run(ctx)
-	stopSignals()
-	bus.Close()
-	<-done
-	slog.Info("shell finished", "run", runner.Info().ID, "result", result.Result.String(), "status", result.ExitCode)
 	if result.ExitCode == 0 {
 		return nil
 	}

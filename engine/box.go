@@ -43,8 +43,8 @@ type Box struct {
 	session *session
 	// env is the environment every new step shell starts with.
 	env []string
-	// sessions counts the step shells started; lost is set when one ended
-	// with a step (exit, set -e, a timeout) instead of being closed by werk.
+	// sessions counts the step shells started. lost is set when one ended
+	// during a step (exit, set -e, a timeout) instead of being closed by werk.
 	sessions int
 	lost     bool
 }
@@ -133,8 +133,8 @@ func (b *Box) restoredEnv(ctx context.Context, base []string) []string {
 	return merged.List()
 }
 
-// markLost records that the step shell ended with a step, so the next shell
-// tells the user it is a new one.
+// markLost records that the step shell ended during a step, so the next step
+// reports that it runs in a new shell.
 func (b *Box) markLost() {
 	b.mu.Lock()
 	b.lost = true

@@ -11,8 +11,8 @@ import (
 // printer and the run's log file use one. A lossy subscription receives every
 // event except LogLine events that arrive while its buffer is full: those are
 // dropped and counted, and the count arrives as a LogsDropped event before the
-// next event that is delivered. The TUI uses one, so a flood of output never
-// blocks the engine behind the screen.
+// next event that is delivered. The TUI uses one, so a flood of log lines
+// never blocks the engine behind the screen; state events still wait for it.
 //
 // Publish redacts secrets from the text of LogLine and Notice events before
 // any subscriber sees them.

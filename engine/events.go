@@ -6,7 +6,7 @@ import "time"
 // the whole set; subscribers switch on them.
 type Event interface{ event() }
 
-// Phase tells main steps from after-steps.
+// Phase distinguishes main steps from after-steps.
 type Phase int
 
 const (
@@ -239,7 +239,7 @@ type RunFinished struct {
 	Time time.Time
 }
 
-// LogsDropped tells a lossy subscriber how many log lines it missed because it
+// LogsDropped reports to a lossy subscriber how many log lines it missed because it
 // fell behind. The lines are still in the run's log file.
 type LogsDropped struct {
 	Count int

@@ -154,7 +154,7 @@ func (r *Runner) notice(level NoticeLevel, text string) {
 	r.publish(Notice{Level: level, Text: text, Time: time.Now()})
 }
 
-// Interrupt asks the run to stop. The first call ends a UserStoppable step
+// Interrupt requests that the run stop. The first call ends a UserStoppable step
 // (the pipeline goes on), or else stops the running step and skips the rest;
 // a later call kills at once. It returns true when it forced a kill.
 func (r *Runner) Interrupt() bool {
@@ -269,7 +269,7 @@ func (r *Runner) setup(ctx context.Context) error {
 	if err := os.MkdirAll(r.cacheDir, 0o755); err != nil {
 		return fmt.Errorf("creating the cache directory: %w", err)
 	}
-	// A network of its own costs a create and a remove on every run; the box
+	// A network of its own costs a create and a remove on every run. The box
 	// needs one only to reach services by alias, or to hand it to the
 	// pipeline's own containers (docker: true).
 	if len(r.opts.Pipeline.Services) > 0 || r.opts.Pipeline.Docker {

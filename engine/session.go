@@ -416,7 +416,7 @@ func (w *lineWriter) line(text string) {
 			select {
 			case w.s.markers <- marker{token: tok, stream: w.stream, code: code}:
 			default:
-				slog.Warn("dropping an end marker nobody waits for", "exec", w.s.execID)
+				slog.Warn("dropping an end marker that no command waits for", "exec", w.s.execID)
 			}
 			return
 		}

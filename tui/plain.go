@@ -33,8 +33,8 @@ type Plain struct {
 	started    engine.RunStarted
 	finished   map[engine.StepRef]engine.StepFinished
 	stepsTotal int
-	// ports is the last state printed per host port; the runner and a watch
-	// step both probe after a start, and a repeated state is not news.
+	// ports is the last state printed per host port. The runner and a watch
+	// step both probe after a start, so the same state can arrive twice.
 	ports map[string]engine.PortStatus
 	// restartOnConfigChange is set when werk restarts the pipeline itself
 	// after a valid change of wercker.yml.
@@ -187,9 +187,9 @@ func (p *Plain) printLog(v engine.LogLine) {
 		prefix = p.style(ansiDim, prefix)
 	}
 	text := v.Text
-	// A carriage return redraws the line on a terminal (progress bars);
-	// after the prefix it would overwrite the prefix, so print the last
-	// state of the line only.
+	// A carriage return redraws the line on a terminal (progress bars).
+	// After the prefix it would overwrite the prefix, so only the last state
+	// of the line is printed.
 	if i := strings.LastIndexByte(text, '\r'); i >= 0 {
 		text = text[i+1:]
 	}

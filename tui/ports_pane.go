@@ -34,7 +34,7 @@ func (m *model) portLine(p engine.PortState, w int) string {
 			state += " " + sanitizeName(firstLine(p.Detail))
 		}
 	case m.run.finished != nil:
-		// The run removed its containers: nothing answers on the port now.
+		// The run removed its containers: nothing listens on the port now.
 		icon, state = styleDim+"○"+sgrReset, styleDim+"closed"+sgrReset
 	case p.Status == engine.PortReady:
 		icon, state = styleGreen+"●"+sgrReset, styleGreen+"ready"+sgrReset
