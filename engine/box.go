@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
@@ -37,8 +36,8 @@ type Box struct {
 	shell     []string
 
 	mu sync.Mutex
-	// startMu makes starts of the step shell take turns, so a shell warmed
-	// up in the background and a step that needs one never start two.
+	// startMu makes starts of the step shell take turns, so concurrent
+	// callers (a step and a debug shell, say) never start two.
 	startMu sync.Mutex
 	session *session
 	// env is the environment every new step shell starts with.
@@ -202,14 +201,27 @@ func (b *Box) RunShellStep(ctx context.Context, sc *StepContext, step ShellStep)
 	if err != nil {
 		return fmt.Errorf("packing step files: %w", err)
 	}
-	if err := b.d.API.CopyToContainer(ctx, b.ID, guestWerkDir, archive, container.CopyToContainerOptions{}); err != nil {
-		return fmt.Errorf("copying step files into the box: %w", err)
+	// The step shell starts while the step's files are copied: the two
+	// engine calls are independent and together cost most of a short step.
+	type started struct {
+		s         *session
+		restarted bool
+		err       error
 	}
-
-	s, restarted, err := b.currentSession(ctx)
-	if err != nil {
-		return err
+	ready := make(chan started, 1)
+	go func() {
+		s, restarted, err := b.currentSession(ctx)
+		ready <- started{s, restarted, err}
+	}()
+	copyErr := b.d.API.CopyToContainer(ctx, b.ID, guestWerkDir, archive, container.CopyToContainerOptions{})
+	shell := <-ready
+	if copyErr != nil {
+		return fmt.Errorf("copying step files into the box: %w", copyErr)
 	}
+	if shell.err != nil {
+		return shell.err
+	}
+	s, restarted := shell.s, shell.restarted
 	if restarted {
 		sc.Logf("werk: the shell of an earlier step ended; this step runs in a new shell with the variables " +
 			"exported up to the last step that passed (shell functions and options do not carry over)")
@@ -403,15 +415,4 @@ func shellName(name string) string {
 func hostDirExists(dir string) bool {
 	st, err := os.Stat(filepath.Clean(dir))
 	return err == nil && st.IsDir()
-}
-
-// warmSession starts the step shell in the background, so it is ready while
-// the first step's files are copied. A failure is left for that step to
-// report, since it starts the shell again.
-func (b *Box) warmSession(ctx context.Context) {
-	go func() {
-		if _, _, err := b.currentSession(ctx); err != nil {
-			slog.Debug("starting the step shell ahead of the first step", "err", err)
-		}
-	}()
 }

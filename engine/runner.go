@@ -304,7 +304,6 @@ func (r *Runner) setup(ctx context.Context) error {
 	r.mu.Lock()
 	r.box.setSessionEnv(r.env.List())
 	r.mu.Unlock()
-	r.box.warmSession(ctx)
 	r.announcePorts(ctx)
 	return nil
 }
